@@ -1,0 +1,1 @@
+"""OpenStackClient plugin and API client for VBS (volume backup) backups."""

@@ -1,0 +1,56 @@
+"""Where the VBS API lives: an override, or the catalog entry, normalised.
+
+Real catalogs rarely hold a ready "/v3/{project_id}" URL for VBS: Open
+Telekom Cloud lists "https://vbs.eu-de.otc.t-systems.com/v2/" (another
+version, no project), Huawei Cloud ".../v2/{project_id}". So a catalog URL
+is cut back to its root and given the configured version and the project.
+"""
+
+import re
+import urllib.parse
+
+from vbsclient.api.errors import EndpointNotFound
+
+_VERSION_SEGMENT = re.compile(r'^v\d+(\.\d+)?$')
+
+
+def normalise(catalog_url, project_id, major_version):
+    """Return catalog_url as <root>/v<major_version>/<project_id>."""
+    parts = urllib.parse.urlsplit(catalog_url)
+    segments = [s for s in parts.path.split('/') if s]
+    versions = [i for i, s in enumerate(segments) if _VERSION_SEGMENT.match(s)]
+    if versions:
+        # Whatever follows the version is a project ID, maybe another's.
+        segments = segments[:versions[-1]]
+    elif segments and segments[-1] == project_id:
+        segments = segments[:-1]
+    segments += ['v%s' % major_version, project_id]
+    path = '/' + '/'.join(segments)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, '', ''))
+
+
+def from_catalog(session, service_type, interface, region_name,
+                 major_version):
+    """Look the endpoint up in the catalog and normalise it."""
+    catalog_url = session.get_endpoint(
+        service_type=service_type, interface=interface,
+        region_name=region_name)
+    if not catalog_url:
+        raise EndpointNotFound(
+            'No endpoint of service type %r (region %s, interface %s) is in '
+            'the service catalog. Choose another service type with '
+            '--os-vbs-service-type (clouds.yaml: vbs_service_type), or set '
+            'the endpoint with --os-vbs-endpoint-override (clouds.yaml: '
+            'vbs_endpoint_override), e.g. '
+            'https://vbs.example.com/v3/%%(project_id)s.'
+            % (service_type, region_name or 'any',
+               _interface_text(interface)))
+    return normalise(catalog_url, session.get_project_id(), major_version)
+
+
+def _interface_text(interface):
+    if not interface:
+        return 'public'
+    if isinstance(interface, (list, tuple)):
+        return ' or '.join(interface)
+    return interface

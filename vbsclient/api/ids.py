@@ -1,0 +1,49 @@
+"""Backup IDs: telling an ID from a name, and making an ID safe for a URL."""
+
+import re
+import unicodedata
+import urllib.parse
+import uuid
+
+from vbsclient.api.errors import InvalidBackupId
+
+
+def is_uuid(value):
+    """True for a canonical UUID, the form every VBS and Cinder ID takes."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def has_control_characters(value):
+    return any(unicodedata.category(char) in ('Cc', 'Cf') for char in value)
+
+
+# Characters that would end the path or change its meaning once decoded by a
+# server or a proxy: separators, query and fragment marks, escapes.
+_UNSAFE = re.compile(r'[/\\?#%;]')
+
+
+def path_segment(backup_id):
+    """Return backup_id as exactly one quoted URL path segment.
+
+    Refuses, before any request, whatever could address anything but that
+    one backup: empty or blank strings, dot segments, separators, escapes
+    and control characters.
+    """
+    if not isinstance(backup_id, str) or not backup_id.strip():
+        raise InvalidBackupId('A backup ID must not be empty or blank.')
+    if backup_id != backup_id.strip():
+        raise InvalidBackupId(
+            'Backup ID %r has leading or trailing white space.' % backup_id)
+    if backup_id in ('.', '..'):
+        raise InvalidBackupId('%r is not a backup ID.' % backup_id)
+    if has_control_characters(backup_id):
+        raise InvalidBackupId(
+            'Backup ID %r contains control characters.' % backup_id)
+    if _UNSAFE.search(backup_id):
+        raise InvalidBackupId(
+            'Backup ID %r contains a character that is not allowed in an '
+            'ID (/ \\ ? # %% ;).' % backup_id)
+    return urllib.parse.quote(backup_id, safe='')
