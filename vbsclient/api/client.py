@@ -104,12 +104,18 @@ class BackupClient:
         """
         query = {k: v for k, v in filters.items() if v is not None}
         path = 'backups/detail' if detailed else 'backups'
-        while True:
+        pages_seen = set()
+        while query is not None:
+            page = tuple(sorted(query.items()))
+            if page in pages_seen:
+                # A server whose "next" link points back would loop forever.
+                raise errors.VbsError(
+                    'The server sent the same backup list page twice '
+                    '(%s); stopping.' % urllib.parse.urlencode(query))
+            pages_seen.add(page)
             body = self._request('GET', path, params=query).json()
             yield from body.get('backups', [])
             query = _next_page_query(body)
-            if query is None:
-                return
 
     # -- plumbing -------------------------------------------------------------
 

@@ -9,6 +9,8 @@ is cut back to its root and given the configured version and the project.
 import re
 import urllib.parse
 
+from keystoneauth1 import exceptions as ksa_exceptions
+
 from vbsclient.api.errors import EndpointNotFound
 
 _VERSION_SEGMENT = re.compile(r'^v\d+(\.\d+)?$')
@@ -32,9 +34,12 @@ def normalise(catalog_url, project_id, major_version):
 def from_catalog(session, service_type, interface, region_name,
                  major_version):
     """Look the endpoint up in the catalog and normalise it."""
-    catalog_url = session.get_endpoint(
-        service_type=service_type, interface=interface,
-        region_name=region_name)
+    try:
+        catalog_url = session.get_endpoint(
+            service_type=service_type, interface=interface,
+            region_name=region_name)
+    except ksa_exceptions.EndpointNotFound:
+        catalog_url = None
     if not catalog_url:
         raise EndpointNotFound(
             'No endpoint of service type %r (region %s, interface %s) is in '

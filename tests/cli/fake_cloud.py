@@ -1,0 +1,137 @@
+"""A small Keystone + VBS stand-in on 127.0.0.1, for driving the real shell.
+
+It proves the wiring (entry points, options, catalog lookup, exit status)
+without a real cloud; the functional tests do the same against real
+Keystone and Cinder.
+"""
+
+import http.server
+import json
+import threading
+import urllib.parse
+import uuid
+
+from keystoneauth1 import fixture
+
+PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00'
+TOKEN = 'gAAAAAB-fake-cloud-token-' + 'x' * 40
+PASSWORD = 'fake-cloud-password-53cr3t'
+
+
+class FakeCloud:
+    """Backups held in memory; every request is recorded."""
+
+    def __init__(self):
+        self.backups = {}
+        self.requests = []
+        handler = type('Handler', (_Handler,), {'cloud': self})
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_backup(self, name):
+        backup_id = str(uuid.uuid4())
+        self.backups[backup_id] = {'id': backup_id, 'name': name,
+                                   'status': 'available'}
+        return backup_id
+
+    def vbs_requests(self):
+        return [r for r in self.requests if r[1].startswith('/vbs/')]
+
+    def clouds_yaml(self):
+        return json.dumps({'clouds': {'fake': {
+            'auth': {'auth_url': self.url + '/identity/v3',
+                     'username': 'operator', 'password': PASSWORD,
+                     'project_id': PROJECT_ID,
+                     'user_domain_id': 'default'},
+            'region_name': 'RegionOne',
+            'identity_api_version': '3',
+        }}})
+
+    def token_body(self):
+        token = fixture.V3Token(project_id=PROJECT_ID)
+        service = token.add_service('vbs')
+        # Shaped as Open Telekom Cloud's catalog: another version, no project.
+        service.add_standard_endpoints(public=self.url + '/vbs/v2/',
+                                       region='RegionOne')
+        return token
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    cloud = None
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self._dispatch('GET')
+
+    def do_POST(self):
+        self._dispatch('POST')
+
+    def do_DELETE(self):
+        self._dispatch('DELETE')
+
+    def _dispatch(self, method):
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        self.cloud.requests.append((method, self.path, dict(self.headers)))
+        url = urllib.parse.urlsplit(self.path)
+        parts = [p for p in url.path.split('/') if p]
+        if parts[:1] == ['identity']:
+            return self._identity(method, parts, body)
+        if parts[:1] == ['vbs'] and len(parts) >= 4 and parts[3] == 'backups':
+            return self._backups(method, parts[4:], url.query)
+        self._send(404, {'itemNotFound': {'message': 'No such path.'}})
+
+    def _identity(self, method, parts, body):
+        if method == 'POST' and parts[-2:] == ['auth', 'tokens']:
+            return self._send(201, self.cloud.token_body(),
+                              {'X-Subject-Token': TOKEN})
+        versions = fixture.DiscoveryList(href=self.cloud.url + '/identity/',
+                                         v2=False)
+        if parts == ['identity', 'v3']:
+            return self._send(200, {'version': versions['versions']
+                                    ['values'][0]})
+        return self._send(300, versions)
+
+    def _backups(self, method, rest, query):
+        backups = self.cloud.backups
+        if method == 'GET' and not rest:
+            name = urllib.parse.parse_qs(query).get('name', [None])[0]
+            found = [b for b in backups.values()
+                     if name is None or b['name'] == name]
+            return self._send(200, {'backups': found})
+        backup_id = rest[0] if len(rest) == 1 else None
+        if backup_id not in backups:
+            return self._send(404, {'itemNotFound': {
+                'message': 'Backup %s could not be found.' % backup_id,
+                'code': 404}})
+        if method == 'DELETE':
+            del backups[backup_id]
+            return self._send(202, None)
+        if method == 'GET':
+            return self._send(200, {'backup': backups[backup_id]})
+        self._send(405, None)
+
+    def _send(self, status, body, headers=None):
+        data = json.dumps(body).encode() if body is not None else b''
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('x-openstack-request-id',
+                         'req-' + str(uuid.uuid4()))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,65 @@
+"""Fixtures for unit tests: a keystoneauth session against a mocked cloud.
+
+Nothing here touches the network: requests-mock answers every request,
+including Keystone's token request, whose catalog each test chooses.
+"""
+
+import pytest
+from keystoneauth1 import fixture as ksa_fixture
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ksa_session
+
+from vbsclient.api import client as api_client
+
+AUTH_URL = 'http://keystone.test/v3'
+PROJECT_ID = '6e9f2d1b0c8a4e3f9a7b5c3d1e0f2a4b'
+TOKEN = 'gAAAA-secret-token-value'
+PASSWORD = 'very-secret-password'
+VBS_ROOT = 'https://vbs.test'
+BACKUPS_URL = VBS_ROOT + '/v3/' + PROJECT_ID + '/backups'
+
+
+def register_token(requests_mock, catalog=(), project_id=PROJECT_ID):
+    """Keystone answers a token request with the given catalog.
+
+    catalog: (service_type, url, region, interface) tuples.
+    """
+    token = ksa_fixture.V3Token(project_id=project_id)
+    for service_type, url, region, interface in catalog:
+        service = token.add_service(service_type)
+        service.add_endpoint(interface, url, region=region)
+    requests_mock.post(AUTH_URL + '/auth/tokens', json=token,
+                       headers={'X-Subject-Token': TOKEN})
+    return token
+
+
+def make_session():
+    auth = v3.Password(auth_url=AUTH_URL, username='operator',
+                       password=PASSWORD, project_id=PROJECT_ID,
+                       user_domain_id='default')
+    return ksa_session.Session(auth=auth)
+
+
+@pytest.fixture
+def cloud(requests_mock):
+    """A cloud whose catalog has a vbs entry shaped as on Open Telekom
+    Cloud (another version, no project id)."""
+    register_token(requests_mock, [
+        ('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public'),
+    ])
+    return requests_mock
+
+
+@pytest.fixture
+def client(cloud):
+    return api_client.BackupClient(make_session(), region_name='eu-de')
+
+
+def vbs_calls(requests_mock):
+    """The requests sent to the VBS endpoint (not to Keystone)."""
+    return [r for r in requests_mock.request_history
+            if r.url.startswith(VBS_ROOT)]
+
+
+def backup_url(backup_id):
+    return BACKUPS_URL + '/' + backup_id

@@ -1,0 +1,119 @@
+"""Every error body style becomes one line with status, message, code, id."""
+
+import pytest
+
+from vbsclient.api import errors
+from tests.unit.conftest import backup_url
+
+BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
+
+
+def delete_error(client, cloud, **answer):
+    cloud.delete(backup_url(BACKUP), **answer)
+    with pytest.raises(errors.ApiError) as info:
+        client.delete(BACKUP)
+    return info.value
+
+
+def test_cinder_fault_wrapper(client, cloud):
+    err = delete_error(client, cloud, status_code=404, json={
+        'itemNotFound': {'message': 'Backup %s could not be found.' % BACKUP,
+                         'code': 404}},
+        headers={'x-openstack-request-id': 'req-cinder-1'})
+    assert err.status_code == 404
+    assert err.message == 'Backup %s could not be found.' % BACKUP
+    assert err.error_code is None  # the integer code repeats the status
+    assert err.request_id == 'req-cinder-1'
+    assert str(err).startswith(
+        'Backup %s could not be found. (HTTP 404, request ID req-cinder-1): '
+        'not found: ' % BACKUP)
+
+
+def test_vbs_error_code_style(client, cloud):
+    err = delete_error(client, cloud, status_code=400, json={'error': {
+        'message': 'The backup has been used to create an image.',
+        'code': 'VolumeBackup.0113'}},
+        headers={'X-Compute-Request-Id': 'req-vbs-2'})
+    assert err.error_code == 'VolumeBackup.0113'
+    assert err.request_id == 'req-vbs-2'
+    assert ('The backup has been used to create an image. (HTTP 400, code '
+            'VolumeBackup.0113, request ID req-vbs-2)') in str(err)
+
+
+def test_api_gateway_style(client, cloud):
+    err = delete_error(client, cloud, status_code=429, json={
+        'error_code': 'APIGW.0308', 'error_msg': 'The request is throttled.'},
+        headers={'Retry-After': '3'})
+    assert err.message == 'The request is throttled.'
+    assert err.error_code == 'APIGW.0308'
+    assert err.retry_after == '3'
+    assert 'throttling' in str(err)
+
+
+def test_spec_flat_style(client, cloud):
+    err = delete_error(client, cloud, status_code=409,
+                       json={'message': 'Backup is busy.', 'code': 409})
+    assert err.message == 'Backup is busy.'
+    assert 'wait and try again' in str(err)
+
+
+def test_html_page_from_a_proxy(client, cloud):
+    page = ('<html><head><title>502 Bad Gateway</title></head>\n<body>'
+            '<center><h1>502 Bad Gateway</h1></center>\n<hr>nginx</body>'
+            '</html>')
+    err = delete_error(client, cloud, status_code=502, text=page,
+                       headers={'Content-Type': 'text/html'})
+    assert err.message == '502 Bad Gateway'
+    assert '<' not in str(err) and '\n' not in str(err)
+
+
+def test_empty_body_falls_back_to_the_status_phrase(client, cloud):
+    err = delete_error(client, cloud, status_code=503, text='')
+    assert err.message == 'Service Unavailable'
+    assert str(err) == ('Service Unavailable (HTTP 503): the service is '
+                        'unavailable: try again later')
+
+
+def test_text_that_is_not_json_becomes_one_short_line(client, cloud):
+    err = delete_error(client, cloud, status_code=500,
+                       text='Internal error\n\n' + 'x' * 1000)
+    assert '\n' not in str(err)
+    assert err.message.startswith('Internal error x')
+    assert len(err.message) <= 300
+
+
+def test_json_that_is_not_an_object(client, cloud):
+    err = delete_error(client, cloud, status_code=500, json=['oops'])
+    assert err.message == 'Internal Server Error'
+
+
+@pytest.mark.parametrize('status, advice', [
+    (400, "check the backup's status"),
+    (401, 'check your credentials or token'),
+    (403, 'permission denied'),
+    (404, "check the backup's name or ID"),
+    (405, '--os-vbs-api-version'),
+    (406, 'check the endpoint and API version'),
+    (407, 'proxy'),
+    (408, 'timed out'),
+    (409, 'busy or in a conflicting state'),
+    (500, 'try again later'),
+    (501, '--os-vbs-endpoint-override'),
+    (502, 'try again later'),
+    (503, 'try again later'),
+    (504, 'did not answer in time'),
+])
+def test_each_status_of_the_spec_tells_what_to_do(client, cloud, status,
+                                                  advice):
+    err = delete_error(client, cloud, status_code=status, text='')
+    assert advice in str(err)
+    assert '(HTTP %d' % status in str(err)
+
+
+def test_connection_failure_is_a_transport_error(client, cloud):
+    import requests
+    cloud.delete(backup_url(BACKUP), exc=requests.exceptions.ConnectionError(
+        'connection refused'))
+    with pytest.raises(errors.TransportError) as info:
+        client.delete(BACKUP)
+    assert 'connection refused' in str(info.value)
