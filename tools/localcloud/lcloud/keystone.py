@@ -1,0 +1,66 @@
+"""Keystone: one-time database setup and bootstrap, then gunicorn on :5000."""
+
+from . import paths, proc, rest
+
+NAME = "keystone"
+VENV_SIDE = paths.TOOL_DIR / "venv_side"
+
+
+def _manage(state, *args):
+    proc.run([state.venv_bin("keystone-manage"), "--config-file",
+              state.keystone_conf, *args],
+             env=proc.child_env(state), logname="keystone-manage", state=state)
+
+
+def setup_once(state, secret):
+    """db_sync, key repositories and bootstrap, on the first up only."""
+    marker = state.data / "keystone" / ".bootstrapped"
+    if marker.exists():
+        return
+    proc.log("keystone: db_sync, fernet/credential keys, bootstrap")
+    keys = state.data / "keystone"
+    for repo in ("fernet-keys", "credential-keys"):
+        (keys / repo).mkdir(mode=0o700, exist_ok=True)
+    _manage(state, "db_sync")
+    owner = ["--keystone-user", "root", "--keystone-group", "root"]
+    _manage(state, "fernet_setup", *owner)
+    _manage(state, "credential_setup", *owner)
+    _manage(state, "bootstrap",
+            "--bootstrap-password", secret["admin"],
+            "--bootstrap-username", "admin",
+            "--bootstrap-project-name", "admin",
+            "--bootstrap-role-name", "admin",
+            "--bootstrap-service-name", "keystone",
+            "--bootstrap-region-id", paths.REGION,
+            "--bootstrap-admin-url", paths.KEYSTONE_URL,
+            "--bootstrap-internal-url", paths.KEYSTONE_URL,
+            "--bootstrap-public-url", paths.KEYSTONE_URL)
+    marker.touch()
+
+
+def start(state):
+    """Start Keystone under gunicorn unless it already runs."""
+    if proc.running_pid(state, NAME):
+        return False
+    proc.ensure_ports_free(NAME, paths.KEYSTONE_PORT)
+    env = proc.child_env(state, {
+        "OS_KEYSTONE_CONFIG_FILES": str(state.keystone_conf),
+        "PYTHONPATH": str(VENV_SIDE),
+    })
+    proc.start(state, NAME, gunicorn_argv(state, paths.KEYSTONE_PORT,
+                                          "keystone_wsgi:application"), env)
+    return True
+
+
+def gunicorn_argv(state, port, app):
+    """One worker with a few threads: enough for tests, light on memory.
+    --no-control-socket: recent gunicorn otherwise creates ~/.gunicorn."""
+    return [state.venv_bin("gunicorn"), "--bind", f"{paths.HOST}:{port}",
+            "--workers", "1", "--worker-class", "gthread", "--threads", "4",
+            "--timeout", "120", "--no-control-socket",
+            "--pythonpath", VENV_SIDE, app]
+
+
+def wait(state):
+    proc.wait_for(lambda: rest.answers(paths.KEYSTONE_URL), "keystone API",
+                  timeout=60, pid_of=(state, NAME))

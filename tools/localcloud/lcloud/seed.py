@@ -1,0 +1,87 @@
+"""Seeding helpers for tests and demos: real volumes and backups through the
+API, cheap backup rows straight into the database, forced statuses.
+
+Each returns plain data; the CLI prints it as JSON on stdout.
+"""
+
+import json
+import secrets as pysecrets
+import time
+import uuid
+
+from . import cinder, configs, paths, proc, rest
+
+
+def admin_session(state):
+    return rest.Session("admin", configs.load_secrets(state)["admin"])
+
+
+def _wait_status(session, kind, item_id, wanted, timeout):
+    """Poll /<kind>s/<id> until its status is `wanted`; fail on error states."""
+    deadline = time.monotonic() + timeout
+    while True:
+        item = session.cinder("GET", f"/{kind}s/{item_id}")[kind]
+        status = item["status"]
+        if status == wanted:
+            return item
+        if status.startswith("error"):
+            reason = item.get("fail_reason") or "see the cinder logs"
+            raise RuntimeError(f"{kind} {item_id} went to {status}: {reason}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{kind} {item_id} still {status} after {timeout}s")
+        time.sleep(0.5)
+
+
+def seed_volume(state, name=None, size=1):
+    session = admin_session(state)
+    name = name or f"seed-volume-{pysecrets.token_hex(3)}"
+    volume = session.cinder("POST", "/volumes",
+                            {"volume": {"name": name, "size": size}})["volume"]
+    proc.log(f"volume {volume['id']} ({name}) created; waiting for available")
+    _wait_status(session, "volume", volume["id"], "available", timeout=120)
+    return {"id": volume["id"], "name": name}
+
+
+def seed_backup(state, volume_id, name=None, incremental=False):
+    session = admin_session(state)
+    name = name or f"seed-backup-{pysecrets.token_hex(3)}"
+    backup = session.cinder("POST", "/backups", {"backup": {
+        "volume_id": volume_id, "name": name,
+        "incremental": bool(incremental)}})["backup"]
+    proc.log(f"backup {backup['id']} ({name}) requested; waiting for available")
+    _wait_status(session, "backup", backup["id"], "available", timeout=300)
+    # The volume is `backing-up` until the backup is done; wait for it too so
+    # an immediate next backup of it is accepted.
+    _wait_status(session, "volume", volume_id, "available", timeout=60)
+    return {"id": backup["id"], "name": name}
+
+
+def _ids(state):
+    path = state.root / "ids.json"
+    if not path.exists():
+        raise RuntimeError("no ids.json: run `cloud up` first")
+    return json.loads(path.read_text())
+
+
+def seed_rows(state, count, name_prefix=None, status="available",
+              volume_id=None, size=1):
+    ids = _ids(state)
+    options = {
+        "count": count,
+        "name_prefix": name_prefix or f"seed-{pysecrets.token_hex(3)}",
+        "status": status,
+        # Rows need a volume id but no real volume: a fresh one per call
+        # lets a test list exactly its own batch with --volume.
+        "volume_id": volume_id or str(uuid.uuid4()),
+        "size": size,
+        "project_id": ids["admin_project_id"],
+        "user_id": ids["admin_user_id"],
+        "host": paths.CINDER_HOST,
+    }
+    proc.log(f"writing {count} backup rows named {options['name_prefix']}-N "
+             f"(volume_id {options['volume_id']}, status {status})")
+    return cinder.db_tool(state, "seed-rows", json.dumps(options))
+
+
+def set_status(state, backup_id, status):
+    return cinder.db_tool(state, "set-status", backup_id, status)
