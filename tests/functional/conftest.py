@@ -87,6 +87,10 @@ class Server:
             json={'backup': {'name': name}},
             headers={'OpenStack-API-Version': 'volume 3.9'})
 
+    def force_delete(self, backup_id):
+        self.session.post(self.base + '/backups/%s/action' % backup_id,
+                          json={'os-force_delete': {}}, raise_exc=False)
+
     def wait_gone(self, backup_id, timeout=60):
         deadline = time.monotonic() + timeout
         while self.backup(backup_id) is not None:
@@ -108,16 +112,27 @@ def volume(cloud_env):
 
 
 @pytest.fixture
-def rows(cloud_env):
-    """Make cheap backup rows: rows(count, status=...) -> list of ids."""
+def rows(cloud_env, server):
+    """Make cheap backup rows: rows(count, status=...) -> list of ids.
+
+    Whatever a test leaves behind is force-deleted afterwards, so that
+    tests do not see each other's backups.
+    """
+    made = []
+
     def make(count=1, status='available', name=None):
-        made = cloud_tool('seed-rows', '--count', str(count),
-                          '--name-prefix', name or 'row-' + _tag())
+        ids = [row['id'] for row in cloud_tool(
+            'seed-rows', '--count', str(count),
+            '--name-prefix', name or 'row-' + _tag())]
         if status != 'available':
-            for row in made:
-                cloud_tool('set-status', row['id'], status)
-        return [row['id'] for row in made]
-    return make
+            for backup_id in ids:
+                cloud_tool('set-status', backup_id, status)
+        made.extend(ids)
+        return ids
+
+    yield make
+    for backup_id in made:
+        server.force_delete(backup_id)
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import re
 
 # What the user can do, by HTTP status (the spec's table plus throttling).
 _HINTS = {
-    400: "the server refused the request: check the backup's status (only "
-         "available or error backups can be deleted; use --force otherwise) "
-         "and that no incremental backup depends on it",
+    400: "check the backup's status (--force deletes backups in other "
+         "states) and that no incremental backup depends on it",
     401: "authentication failed: check your credentials or token "
          "(clouds.yaml, OS_* variables)",
     403: "permission denied: your role may not do this; ask an administrator",
