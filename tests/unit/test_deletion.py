@@ -1,16 +1,21 @@
-"""Deleting many backups: names, duplicates, aggregation, --force, --wait."""
+"""Bulk deletion: names, duplicates, aggregation, --force, --wait,
+--ignore-missing, --dry-run, parallelism and streaming."""
+
+import threading
+import time
 
 import pytest
 
 from vbsclient.api import deletion
-from vbsclient.api import errors
-from tests.unit.conftest import BACKUPS_URL, backup_url, vbs_calls
+from tests.unit.conftest import AUTH_URL, BACKUPS_URL, backup_url, vbs_calls
 
 A = '11111111-1111-4111-8111-111111111111'
 B = '22222222-2222-4222-8222-222222222222'
 C = '33333333-3333-4333-8333-333333333333'
 NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
                               'code': 404}}
+NO_BACKUP_SERVICE = {'itemNotFound': {
+    'message': 'Service cinder-backup could not be found.', 'code': 404}}
 
 
 class FakeClock:
@@ -28,16 +33,29 @@ class FakeClock:
         self.now += seconds
 
 
+def delete(client, arguments, wait=False, timeout=60, clock=None, **options):
+    clock = clock or FakeClock()
+    bulk = deletion.BulkDelete(client, **options)
+    return list(bulk.run(arguments, wait=wait, timeout=timeout,
+                         sleep=clock.sleep, clock=clock))
+
+
 def results(outcomes):
     return [(o.argument, o.result) for o in outcomes]
 
 
+def methods(cloud):
+    return [c.method for c in vbs_calls(cloud)]
+
+
+# -- the basics ---------------------------------------------------------------
+
 def test_ids_cost_one_delete_each_and_no_lookup(client, cloud):
     for backup in (A, B):
         cloud.delete(backup_url(backup), status_code=202)
-    outcomes = deletion.delete_backups(client, [A, B])
-    assert results(outcomes) == [(A, 'deleted'), (B, 'deleted')]
-    assert [c.method for c in vbs_calls(cloud)] == ['DELETE', 'DELETE']
+    assert results(delete(client, [A, B])) == [(A, 'deleted'),
+                                               (B, 'deleted')]
+    assert methods(cloud) == ['DELETE', 'DELETE']
 
 
 def test_partial_failure_gives_every_backup_one_outcome(client, cloud):
@@ -45,21 +63,19 @@ def test_partial_failure_gives_every_backup_one_outcome(client, cloud):
     cloud.delete(backup_url(B), status_code=404, json=NOT_FOUND,
                  headers={'x-openstack-request-id': 'req-b'})
     cloud.delete(backup_url(C), status_code=202)
-    outcomes = deletion.delete_backups(client, [A, B, C])
+    outcomes = delete(client, [A, B, C])
     assert results(outcomes) == [(A, 'deleted'), (B, 'failed'),
                                  (C, 'deleted')]
-    failed = outcomes[1]
-    assert failed.request_id == 'req-b'
-    assert 'Backup could not be found. (HTTP 404' in failed.reason
-    # The failure did not stop the others.
-    assert len(vbs_calls(cloud)) == 3
+    assert outcomes[1].request_id == 'req-b'
+    assert 'Backup could not be found. (HTTP 404' in outcomes[1].reason
+    assert len(vbs_calls(cloud)) == 3  # the failure did not stop the others
 
 
 def test_a_name_is_resolved_through_the_list(client, cloud):
     cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
         {'id': A, 'name': 'nightly'}]})
     cloud.delete(backup_url(A), status_code=202)
-    [outcome] = deletion.delete_backups(client, ['nightly'])
+    [outcome] = delete(client, ['nightly'])
     assert (outcome.backup_id, outcome.name, outcome.result) == (
         A, 'nightly', 'deleted')
 
@@ -68,46 +84,50 @@ def test_a_name_matching_nothing_exactly_is_not_found(client, cloud):
     # Some servers filter by substring; only an exact match counts.
     cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
         {'id': A, 'name': 'nightly-old'}]})
-    [outcome] = deletion.delete_backups(client, ['nightly'])
+    [outcome] = delete(client, ['nightly'])
     assert outcome.failed
-    assert "No backup with name or ID 'nightly' exists." == outcome.reason
-    assert [c.method for c in vbs_calls(cloud)] == ['GET']
+    assert outcome.reason == "No backup with name or ID 'nightly' exists."
+    assert methods(cloud) == ['GET']
 
 
 def test_an_ambiguous_name_is_refused_with_the_candidates(client, cloud):
     cloud.get(BACKUPS_URL + '?name=twin', json={'backups': [
         {'id': A, 'name': 'twin'}, {'id': B, 'name': 'twin'}]})
-    [outcome] = deletion.delete_backups(client, ['twin'])
-    assert outcome.failed
+    [outcome] = delete(client, ['twin'], ignore_missing=True)
+    assert outcome.failed  # ambiguity is never "missing"
     assert A in outcome.reason and B in outcome.reason
     assert 'by its ID' in outcome.reason
-    assert 'DELETE' not in [c.method for c in vbs_calls(cloud)]
+    assert 'DELETE' not in methods(cloud)
 
 
 def test_the_same_backup_named_twice_is_deleted_once(client, cloud):
     cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
         {'id': A, 'name': 'nightly'}]})
     cloud.delete(backup_url(A), status_code=202)
-    outcomes = deletion.delete_backups(client, [A, 'nightly', A.upper(), A])
+    outcomes = delete(client, [A, 'nightly', A.upper(), A], parallel=1)
     assert results(outcomes) == [(A, 'deleted')]
-    assert [c.method for c in vbs_calls(cloud)].count('DELETE') == 1
+    assert methods(cloud).count('DELETE') == 1
 
 
 def test_force_uses_the_force_delete_action(client, cloud):
     cloud.post(backup_url(A) + '/action', status_code=202)
-    [outcome] = deletion.delete_backups(client, [A], force=True)
+    [outcome] = delete(client, [A], force=True)
     assert outcome.result == 'deleted'
     assert cloud.last_request.json() == {'os-force_delete': {}}
-    assert 'DELETE' not in [c.method for c in vbs_calls(cloud)]
+    assert 'DELETE' not in methods(cloud)
 
 
-@pytest.mark.parametrize('arguments', [[A, ''], [A, '   '], [A, 'x\ty']])
-def test_bad_arguments_stop_everything_before_any_request(client, cloud,
-                                                           arguments):
-    with pytest.raises(errors.InvalidBackupId):
-        deletion.delete_backups(client, arguments)
-    assert not cloud.request_history
+@pytest.mark.parametrize('argument', ['   ', 'x\ty', '../backups'])
+def test_a_bad_streamed_argument_is_that_lines_failure(client, cloud,
+                                                       argument):
+    cloud.delete(backup_url(A), status_code=202)
+    cloud.get(BACKUPS_URL, json={'backups': []})
+    outcomes = delete(client, [argument, A])
+    assert results(outcomes) == [(argument, 'failed'), (A, 'deleted')]
+    assert methods(cloud).count('DELETE') == 1
 
+
+# -- --wait ------------------------------------------------------------------
 
 def test_wait_returns_when_every_backup_is_gone(client, cloud):
     clock = FakeClock()
@@ -120,19 +140,15 @@ def test_wait_returns_when_every_backup_is_gone(client, cloud):
         {'json': {'backup': {'id': B, 'status': 'deleting'}}},
         {'json': {'backup': {'id': B, 'status': 'deleting'}}},
         {'status_code': 404, 'json': NOT_FOUND}])
-    outcomes = deletion.delete_backups(client, [A, B], wait=True, timeout=60,
-                                       sleep=clock.sleep, clock=clock)
+    outcomes = delete(client, [A, B], wait=True, clock=clock)
     assert results(outcomes) == [(A, 'gone'), (B, 'gone')]
-    # Back-off between rounds, not a busy loop.
-    assert clock.sleeps == [1.0, 2.0]
+    assert clock.sleeps == [1.0, 2.0]  # back-off, not a busy loop
 
 
 def test_wait_reports_error_deleting_as_a_failure(client, cloud):
-    clock = FakeClock()
     cloud.delete(backup_url(A), status_code=202)
     cloud.get(backup_url(A), json={'backup': {'status': 'error_deleting'}})
-    [outcome] = deletion.delete_backups(client, [A], wait=True, timeout=60,
-                                        sleep=clock.sleep, clock=clock)
+    [outcome] = delete(client, [A], wait=True)
     assert outcome.failed
     assert 'error_deleting' in outcome.reason
 
@@ -141,8 +157,7 @@ def test_wait_gives_up_at_the_timeout(client, cloud):
     clock = FakeClock()
     cloud.delete(backup_url(A), status_code=202)
     cloud.get(backup_url(A), json={'backup': {'status': 'deleting'}})
-    [outcome] = deletion.delete_backups(client, [A], wait=True, timeout=30,
-                                        sleep=clock.sleep, clock=clock)
+    [outcome] = delete(client, [A], wait=True, timeout=30, clock=clock)
     assert outcome.failed
     assert outcome.reason == 'still deleting after 30 seconds (timeout)'
     assert clock.now == 30
@@ -150,11 +165,157 @@ def test_wait_gives_up_at_the_timeout(client, cloud):
 
 
 def test_wait_does_not_poll_backups_whose_delete_failed(client, cloud):
-    clock = FakeClock()
     cloud.delete(backup_url(A), status_code=400, json={'badRequest': {
         'message': 'Invalid backup: Backup status must be available or '
                    'error', 'code': 400}})
-    [outcome] = deletion.delete_backups(client, [A], wait=True, timeout=30,
-                                        sleep=clock.sleep, clock=clock)
+    [outcome] = delete(client, [A], wait=True)
     assert outcome.failed and 'must be available or error' in outcome.reason
-    assert [c.method for c in vbs_calls(cloud)] == ['DELETE']
+    assert methods(cloud) == ['DELETE']
+
+
+# -- --ignore-missing ----------------------------------------------------------
+
+def test_ignore_missing_counts_a_really_gone_backup_as_done(client, cloud):
+    cloud.delete(backup_url(A), status_code=404, json=NOT_FOUND)
+    cloud.get(backup_url(A), status_code=404, json=NOT_FOUND)
+    [outcome] = delete(client, [A], ignore_missing=True)
+    assert outcome.result == 'already-missing' and not outcome.failed
+
+
+def test_ignore_missing_does_not_hide_a_404_while_the_backup_exists(
+        client, cloud):
+    # Cinder answers 404 "Service cinder-backup could not be found" when no
+    # backup service is up, although the backup is still there.
+    cloud.delete(backup_url(A), status_code=404, json=NO_BACKUP_SERVICE)
+    cloud.get(backup_url(A), json={'backup': {'id': A,
+                                              'status': 'available'}})
+    [outcome] = delete(client, [A], ignore_missing=True)
+    assert outcome.failed
+    assert 'Service cinder-backup could not be found' in outcome.reason
+
+
+@pytest.mark.parametrize('status, body', [
+    (400, {'badRequest': {'message': 'Backup status must be available'}}),
+    (403, {'forbidden': {'message': 'Policy does not allow'}}),
+    (409, {'conflictingRequest': {'message': 'busy'}}),
+    (500, {'computeFault': {'message': 'boom'}}),
+    (503, None),
+])
+def test_ignore_missing_does_not_hide_other_failures(client, cloud, status,
+                                                     body):
+    cloud.delete(backup_url(A), status_code=status, json=body)
+    [outcome] = delete(client, [A], ignore_missing=True)
+    assert outcome.failed
+    assert '(HTTP %d' % status in outcome.reason
+
+
+def test_ignore_missing_when_a_404_cannot_be_confirmed(client, cloud):
+    cloud.delete(backup_url(A), status_code=404, json=NOT_FOUND)
+    cloud.get(backup_url(A), status_code=503)
+    [outcome] = delete(client, [A], ignore_missing=True)
+    assert outcome.failed
+
+
+def test_ignore_missing_counts_a_name_matching_nothing_as_done(client,
+                                                               cloud):
+    cloud.get(BACKUPS_URL + '?name=old', json={'backups': []})
+    [outcome] = delete(client, ['old'], ignore_missing=True)
+    assert outcome.result == 'already-missing'
+
+
+# -- --dry-run ----------------------------------------------------------------
+
+def test_dry_run_resolves_everything_and_sends_no_delete(client, cloud):
+    cloud.get(backup_url(A), json={'backup': {'id': A, 'name': 'alpha'}})
+    cloud.get(backup_url(B), status_code=404, json=NOT_FOUND)
+    cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
+        {'id': C, 'name': 'nightly'}]})
+    cloud.get(BACKUPS_URL + '?name=gone', json={'backups': []})
+    outcomes = delete(client, [A, B, 'nightly', 'gone'], dry_run=True,
+                      force=True, wait=True)
+    assert [(o.argument, o.backup_id, o.name, o.result) for o in outcomes] == [
+        (A, A, 'alpha', 'would-delete'),
+        (B, B, None, 'failed'),
+        ('nightly', C, 'nightly', 'would-delete'),
+        ('gone', None, None, 'failed')]
+    assert set(methods(cloud)) == {'GET'}
+
+
+def test_dry_run_with_ignore_missing(client, cloud):
+    cloud.get(backup_url(B), status_code=404, json=NOT_FOUND)
+    [outcome] = delete(client, [B], dry_run=True, ignore_missing=True)
+    assert outcome.result == 'already-missing'
+
+
+# -- parallelism and streaming --------------------------------------------------
+
+def _uuid(n):
+    return '%08d-0000-4000-8000-000000000000' % n
+
+
+class OverlapClient:
+    """A client stand-in that measures how many deletes overlap.
+
+    (requests-mock serialises requests, so this is measured without HTTP.)
+    """
+
+    def __init__(self):
+        self.now = self.most = 0
+        self.deleted = []
+        self.lock = threading.Lock()
+
+    def allow_parallel(self, workers):
+        pass
+
+    def find(self, argument):
+        return argument, None
+
+    def delete(self, backup_id):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.005)
+        with self.lock:
+            self.now -= 1
+            self.deleted.append(backup_id)
+        return 'req-' + backup_id
+
+
+@pytest.mark.parametrize('parallel', [1, 4])
+def test_parallel_bounds_requests_in_flight(parallel):
+    client = OverlapClient()
+    wanted = [_uuid(n) for n in range(24)]
+    outcomes = delete(client, wanted, parallel=parallel)
+    assert [o.argument for o in outcomes] == wanted  # input order kept
+    assert {o.result for o in outcomes} == {'deleted'}
+    assert sorted(client.deleted) == wanted
+    if parallel == 1:
+        assert client.most == 1
+    else:
+        assert 1 < client.most <= parallel
+
+
+def test_one_token_for_a_whole_parallel_run(client, cloud):
+    for n in range(40):
+        cloud.delete(backup_url(_uuid(n)), status_code=202)
+    delete(client, [_uuid(n) for n in range(40)], parallel=8)
+    tokens = [r for r in cloud.request_history
+              if r.url == AUTH_URL + '/auth/tokens']
+    assert len(tokens) == 1
+
+
+def test_input_is_streamed_not_read_all_at_once(client, cloud):
+    consumed = []
+
+    def arguments():
+        for n in range(1000):
+            consumed.append(n)
+            yield _uuid(n)
+
+    for n in range(1000):
+        cloud.delete(backup_url(_uuid(n)), status_code=202)
+    bulk = deletion.BulkDelete(client, parallel=4)
+    stream = bulk.run(arguments())
+    next(stream)
+    assert len(consumed) <= 2 * 4 + 1
+    assert len(list(stream)) == 999

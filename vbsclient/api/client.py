@@ -18,6 +18,8 @@ import urllib.parse
 
 from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ksa_exceptions
+from keystoneauth1 import session as ksa_session
+import requests
 
 from vbsclient.api import endpoint
 from vbsclient.api import errors
@@ -70,6 +72,18 @@ class BackupClient:
         except ksa_exceptions.ClientException as exc:
             raise _transport_error(exc) from exc
 
+    def allow_parallel(self, workers):
+        """Let `workers` threads share the session without queueing.
+
+        requests keeps 10 connections per host; more workers than that
+        would open and drop connections instead of reusing them.
+        """
+        if workers <= requests.adapters.DEFAULT_POOLSIZE:
+            return
+        pool = ksa_session.TCPKeepAliveAdapter(pool_maxsize=workers)
+        for scheme in ('https://', 'http://'):
+            self.session.session.mount(scheme, pool)
+
     # -- operations -----------------------------------------------------------
 
     def delete(self, backup_id):
@@ -94,6 +108,27 @@ class BackupClient:
         response = self._request(
             'GET', 'backups/' + ids.path_segment(backup_id))
         return response.json()['backup']
+
+    def find(self, name_or_id):
+        """Return (backup_id, name) for a backup ID or an exact name.
+
+        A UUID is taken as an ID and costs no request (name is then None).
+        A name is looked up through the list and must match exactly one
+        backup: several matches are refused, never guessed.
+        """
+        if ids.is_uuid(name_or_id):
+            return name_or_id.lower(), None
+        # Only an exact match counts, whatever the server's filter does.
+        matches = [b['id'] for b in self.list(name=name_or_id)
+                   if b.get('name') == name_or_id]
+        if not matches:
+            raise errors.BackupNotFound(
+                'No backup with name or ID %r exists.' % name_or_id)
+        if len(matches) > 1:
+            raise errors.AmbiguousName(
+                '%d backups are named %r (%s): name one by its ID.'
+                % (len(matches), name_or_id, ', '.join(matches)))
+        return matches[0], name_or_id
 
     def list(self, detailed=False, **filters):
         """Yield backups, following "backups_links" pages.

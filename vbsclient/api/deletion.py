@@ -2,20 +2,29 @@
 
 Every backup the user names ends with exactly one Outcome. The order of
 work follows OpenStackClient's server delete: all deletes are sent first,
-then the waiting starts, then the failures are reported together.
+then the waiting starts, then the failures are reported together. Work
+runs `parallel` at a time on the client's one session (one token, reused
+connections), and the input is streamed: memory does not grow with it,
+except under --wait, which must remember what it waits for.
 """
 
 import dataclasses
+import threading
 import time
 
+from vbsclient.api import concurrency
 from vbsclient.api import errors
 from vbsclient.api import ids
 
 # Outcome results.
-DELETED = 'deleted'   # the server accepted the delete (202)
-GONE = 'gone'         # and, with wait, the backup has disappeared (GET 404)
+DELETED = 'deleted'                  # the server accepted the delete (202)
+GONE = 'gone'                        # deleted, and seen to be gone (--wait)
+ALREADY_MISSING = 'already-missing'  # really gone before (--ignore-missing)
+WOULD_DELETE = 'would-delete'        # exists, and --dry-run sent nothing
 FAILED = 'failed'
+NOT_ATTEMPTED = 'not-attempted'      # never sent (the run was interrupted)
 
+DEFAULT_PARALLEL = 8
 DEFAULT_TIMEOUT = 600
 _FIRST_POLL_DELAY = 1.0
 _MAX_POLL_DELAY = 10.0
@@ -34,7 +43,7 @@ class Outcome:
 
     @property
     def failed(self):
-        return self.result == FAILED
+        return self.result in (FAILED, NOT_ATTEMPTED)
 
     def fail(self, reason, request_id=None):
         self.result = FAILED
@@ -42,100 +51,159 @@ class Outcome:
         self.request_id = request_id or getattr(reason, 'request_id', None)
 
 
-def check_arguments(arguments):
-    """Refuse, before any request, arguments that name no backup at all."""
-    for argument in arguments:
-        if not argument.strip():
-            raise errors.InvalidBackupId(
-                'A backup name or ID must not be empty or blank.')
-        if ids.has_control_characters(argument):
-            raise errors.InvalidBackupId(
-                'Backup name or ID %r contains control characters.'
-                % argument)
+def check_argument(argument):
+    """Refuse an argument that names no backup at all."""
+    if not argument.strip():
+        raise errors.InvalidBackupId(
+            'A backup name or ID must not be empty or blank.')
+    if ids.has_control_characters(argument):
+        raise errors.InvalidBackupId(
+            'Backup name or ID %r contains control characters.' % argument)
 
 
-def delete_backups(client, arguments, force=False, wait=False,
-                   timeout=DEFAULT_TIMEOUT, sleep=time.sleep,
-                   clock=time.monotonic):
-    """Delete the named backups; return one Outcome per distinct backup."""
-    check_arguments(arguments)
-    outcomes = _resolve_all(client, arguments)
-    for outcome in outcomes:
-        if outcome.result is None:
-            _delete_one(client, outcome, force)
-    if wait:
-        wait_until_gone(client, outcomes, timeout, sleep, clock)
-    return outcomes
+class BulkDelete:
+    """Delete a stream of backups named by ID or name."""
 
+    def __init__(self, client, force=False, ignore_missing=False,
+                 dry_run=False, parallel=DEFAULT_PARALLEL, progress=None):
+        self.client = client
+        self.force = force
+        self.ignore_missing = ignore_missing
+        self.dry_run = dry_run
+        self.parallel = parallel
+        self.progress = progress or _NoProgress()
+        self._claimed = set()
+        self._lock = threading.Lock()
 
-def resolve(client, argument):
-    """Return (backup_id, name) for an ID or a name.
+    def run(self, arguments, wait=False, timeout=DEFAULT_TIMEOUT,
+            sleep=time.sleep, clock=time.monotonic):
+        """Yield one Outcome per distinct backup, in input order."""
+        self.client.allow_parallel(self.parallel)
+        outcomes = self._each(_unique(arguments))
+        if not wait or self.dry_run:
+            yield from outcomes
+            return
+        outcomes = list(outcomes)
+        self.wait_until_gone(outcomes, timeout, sleep, clock)
+        yield from outcomes
 
-    A UUID is taken as an ID and costs no request. A name is looked up and
-    must match exactly one backup: several matches are refused, never
-    guessed.
-    """
-    if ids.is_uuid(argument):
-        return argument.lower(), None
-    matches = [b for b in client.list(name=argument)
-               if b.get('name') == argument]
-    if not matches:
-        raise LookupError('No backup with name or ID %r exists.' % argument)
-    if len(matches) > 1:
-        raise LookupError(
-            '%d backups are named %r (%s): name one by its ID.'
-            % (len(matches), argument, ', '.join(b['id'] for b in matches)))
-    return matches[0]['id'], argument
+    def _each(self, arguments):
+        for outcome in concurrency.ordered_map(self._one, arguments,
+                                               self.parallel):
+            if outcome is not None:  # None: a backup already handled
+                self.progress.done(outcome)
+                yield outcome
 
+    # -- one backup -----------------------------------------------------------
 
-def _resolve_all(client, arguments):
-    """One Outcome per distinct backup; the same backup named twice once."""
-    outcomes, seen_ids = [], set()
-    for argument in dict.fromkeys(arguments):
+    def _one(self, argument):
         outcome = Outcome(argument=argument)
         try:
-            outcome.backup_id, outcome.name = resolve(client, argument)
-        except (LookupError, errors.VbsError) as exc:
+            check_argument(argument)
+            outcome.backup_id, outcome.name = self.client.find(argument)
+        except errors.BackupNotFound as exc:
+            self._missing(outcome, exc)
+            return outcome
+        except errors.VbsError as exc:
             outcome.fail(exc)
-        if outcome.backup_id in seen_ids:
-            continue
-        if outcome.backup_id:
-            seen_ids.add(outcome.backup_id)
-        outcomes.append(outcome)
-    return outcomes
+            return outcome
+        if not self._claim(outcome.backup_id):
+            return None
+        if self.dry_run:
+            self._check_exists(outcome)
+        else:
+            self._delete(outcome)
+        return outcome
 
+    def _claim(self, backup_id):
+        """True the first time a backup comes up: it is deleted once."""
+        with self._lock:
+            if backup_id in self._claimed:
+                return False
+            self._claimed.add(backup_id)
+            return True
 
-def _delete_one(client, outcome, force):
-    remove = client.force_delete if force else client.delete
-    try:
-        outcome.request_id = remove(outcome.backup_id)
-    except errors.VbsError as exc:
-        outcome.fail(exc)
-    else:
-        outcome.result = DELETED
+    def _delete(self, outcome):
+        remove = self.client.force_delete if self.force else self.client.delete
+        try:
+            outcome.request_id = remove(outcome.backup_id)
+            outcome.result = DELETED
+        except errors.ApiError as exc:
+            if exc.status_code == 404 and self.ignore_missing \
+                    and self._really_gone(outcome):
+                self._missing(outcome, exc)
+            else:
+                outcome.fail(exc)
+        except errors.VbsError as exc:
+            outcome.fail(exc)
 
+    def _really_gone(self, outcome):
+        """Confirm a 404 with a GET.
 
-def wait_until_gone(client, outcomes, timeout, sleep=time.sleep,
-                    clock=time.monotonic):
-    """Poll, with back-off, until each accepted delete has completed.
+        Cinder also answers a DELETE with 404 when no cinder-backup service
+        is up, while the backup is still there: that is a failure, not
+        "already missing".
+        """
+        try:
+            self.client.get(outcome.backup_id)
+        except errors.ApiError as exc:
+            return exc.status_code == 404
+        except errors.VbsError:
+            return False
+        return False
 
-    Gone (GET answers 404) is success; "error_deleting", or still being
-    there when the timeout runs out, is that backup's failure.
-    """
-    pending = [o for o in outcomes if o.result == DELETED]
-    last_seen = {}
-    deadline = clock() + timeout
-    delay = _FIRST_POLL_DELAY
-    while pending:
-        pending = [o for o in pending if not _poll(client, o, last_seen)]
-        remaining = deadline - clock()
-        if not pending or remaining <= 0:
-            break
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, _MAX_POLL_DELAY)
-    for outcome in pending:
-        outcome.fail('still %s after %g seconds (timeout)'
-                     % (last_seen.get(outcome.backup_id, 'present'), timeout))
+    def _missing(self, outcome, exc):
+        if self.ignore_missing:
+            outcome.result = ALREADY_MISSING
+            outcome.reason = str(exc)
+            outcome.request_id = getattr(exc, 'request_id', None)
+        else:
+            outcome.fail(exc)
+
+    def _check_exists(self, outcome):
+        if outcome.name is not None:  # found by name: the list showed it
+            outcome.result = WOULD_DELETE
+            return
+        try:
+            outcome.name = self.client.get(outcome.backup_id).get('name')
+            outcome.result = WOULD_DELETE
+        except errors.ApiError as exc:
+            if exc.status_code == 404:
+                self._missing(outcome, exc)
+            else:
+                outcome.fail(exc)
+        except errors.VbsError as exc:
+            outcome.fail(exc)
+
+    # -- waiting --------------------------------------------------------------
+
+    def wait_until_gone(self, outcomes, timeout, sleep=time.sleep,
+                        clock=time.monotonic):
+        """Poll, with back-off, until each accepted delete has completed.
+
+        Gone (GET answers 404) is success; "error_deleting", or still being
+        there when the timeout runs out, is that backup's failure.
+        """
+        pending = [o for o in outcomes if o.result == DELETED]
+        last_seen = {}
+        deadline = clock() + timeout
+        delay = _FIRST_POLL_DELAY
+        while pending:
+            self.progress.waiting(len(pending))
+            finished = concurrency.ordered_map(
+                lambda o: _poll(self.client, o, last_seen), pending,
+                self.parallel)
+            pending = [o for o, done in zip(pending, list(finished))
+                       if not done]
+            remaining = deadline - clock()
+            if not pending or remaining <= 0:
+                break
+            sleep(min(delay, remaining))
+            delay = min(delay * 2, _MAX_POLL_DELAY)
+        for outcome in pending:
+            outcome.fail('still %s after %g seconds (timeout)'
+                         % (last_seen.get(outcome.backup_id, 'present'),
+                            timeout))
 
 
 def _poll(client, outcome, last_seen):
@@ -157,3 +225,20 @@ def _poll(client, outcome, last_seen):
         return True
     last_seen[outcome.backup_id] = status
     return False
+
+
+def _unique(arguments):
+    """The arguments, each once (streamed; remembers only what it saw)."""
+    seen = set()
+    for argument in arguments:
+        if argument not in seen:
+            seen.add(argument)
+            yield argument
+
+
+class _NoProgress:
+    def done(self, outcome):
+        pass
+
+    def waiting(self, pending):
+        pass

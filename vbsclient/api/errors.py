@@ -52,6 +52,14 @@ class InvalidBackupId(VbsError, ValueError):
     """A backup ID that could address something other than one backup."""
 
 
+class BackupNotFound(VbsError, LookupError):
+    """No backup has this name."""
+
+
+class AmbiguousName(VbsError, LookupError):
+    """Several backups have this name; the caller must choose by ID."""
+
+
 class EndpointNotFound(VbsError):
     """No VBS endpoint could be determined."""
 

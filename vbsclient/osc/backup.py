@@ -1,27 +1,43 @@
-"""openstack vbs backup ... commands."""
+"""openstack vbs backup delete | list | show."""
 
+import argparse
+import itertools
 import logging
+import sys
 
 from osc_lib.command import command
 from osc_lib import exceptions
+from osc_lib import utils
+
+# Light: standard library only (the HTTP client comes with make_client).
+from vbsclient.api import deletion
+from vbsclient.api import errors
+from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
+DEFAULT_PARALLEL = deletion.DEFAULT_PARALLEL
+DEFAULT_TIMEOUT = deletion.DEFAULT_TIMEOUT
 
 
-class DeleteBackup(command.Command):
+class DeleteBackup(command.Lister):
     """Delete VBS backup(s).
 
     Each argument is a backup ID (one DELETE request, no lookup) or a
-    backup name (looked up first; it must match exactly one backup).
+    backup name (looked up first; it must match exactly one backup). "-"
+    reads more of them from standard input, one per line ("#" comments and
+    blank lines are skipped). Quiet on success; with -f, one row per
+    backup. Exit status 1 if any backup failed.
     """
 
-    def get_parser(self, prog_name):
-        from vbsclient.api import deletion
+    COLUMNS = ('ID', 'Name', 'Result', 'Reason', 'Request ID')
 
+    def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
+        # Quiet, like `openstack volume backup delete`, unless -f is given.
+        parser.set_defaults(formatter=None)
         parser.add_argument(
             'backups', metavar='<backup>', nargs='+',
-            help='Backup(s) to delete (name or ID)')
+            help='Backup(s) to delete (name or ID; "-" for standard input)')
         parser.add_argument(
             '--force', action='store_true',
             help='Delete the backup(s) whatever their status, through the '
@@ -30,41 +46,153 @@ class DeleteBackup(command.Command):
             '--wait', action='store_true',
             help='Wait until every deleted backup is gone')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=_positive_number,
-            default=deletion.DEFAULT_TIMEOUT,
+            '--timeout', metavar='<seconds>', type=_positive(float),
+            default=DEFAULT_TIMEOUT,
             help='With --wait, how long to wait in all (default: %d)'
-                 % deletion.DEFAULT_TIMEOUT)
+                 % DEFAULT_TIMEOUT)
+        parser.add_argument(
+            '--parallel', metavar='<n>', type=_positive(int),
+            default=DEFAULT_PARALLEL,
+            help='Requests in flight at once; 1 is strictly sequential '
+                 '(default: %d)' % DEFAULT_PARALLEL)
+        parser.add_argument(
+            '--ignore-missing', action='store_true',
+            help='A backup that does not exist (checked: really gone) counts '
+                 'as done ("already-missing"); no other failure does')
+        parser.add_argument(
+            '--dry-run', action='store_true',
+            help='Resolve every backup and show what would be deleted; send '
+                 'no DELETE')
+        return parser
+
+    def run(self, parsed_args):
+        self._total = self._failed = 0
+        if parsed_args.dry_run and parsed_args.formatter is None:
+            parsed_args.formatter = 'table'  # a dry run exists to be read
+        if parsed_args.formatter is None:
+            for outcome in self._outcomes(parsed_args):
+                if outcome.failed:
+                    LOG.error("Failed to delete backup '%s': %s",
+                              outcome.argument, outcome.reason)
+        else:
+            super().run(parsed_args)
+        if self._failed:
+            raise exceptions.CommandError(
+                '%d of %d backups %s.' % (
+                    self._failed, self._total,
+                    'failed the dry run' if parsed_args.dry_run
+                    else 'failed to delete'))
+        return 0
+
+    def take_action(self, parsed_args):
+        rows = ((o.backup_id, o.name, o.result, o.reason, o.request_id)
+                for o in self._outcomes(parsed_args))
+        return self.COLUMNS, rows
+
+    def _outcomes(self, parsed_args):
+        """Run the deletion; yield outcomes as they come, counting them."""
+        try:
+            for argument in parsed_args.backups:
+                if argument != '-':
+                    deletion.check_argument(argument)
+        except errors.InvalidBackupId as exc:
+            raise exceptions.CommandError(str(exc))
+        bulk = deletion.BulkDelete(
+            self.app.client_manager.vbs, force=parsed_args.force,
+            ignore_missing=parsed_args.ignore_missing,
+            dry_run=parsed_args.dry_run, parallel=parsed_args.parallel,
+            progress=progress.Progress())
+        try:
+            for outcome in bulk.run(_arguments(parsed_args.backups),
+                                    wait=parsed_args.wait,
+                                    timeout=parsed_args.timeout):
+                self._total += 1
+                self._failed += outcome.failed
+                yield outcome
+        finally:
+            bulk.progress.close()
+
+
+class ListBackup(command.Lister):
+    """List VBS backups (all pages)."""
+
+    COLUMNS = ('ID', 'Name', 'Status', 'Size', 'Volume ID')
+    LONG_COLUMNS = COLUMNS + ('Incremental', 'Availability Zone',
+                              'Container', 'Description', 'Created At')
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--name', metavar='<name>',
+                            help='Only backups with this exact name')
+        parser.add_argument('--status', metavar='<status>',
+                            help='Only backups in this status (available, '
+                                 'error, creating, deleting, ...)')
+        parser.add_argument('--volume', metavar='<volume-id>',
+                            help='Only backups of this volume (ID)')
+        parser.add_argument('--long', action='store_true',
+                            help='Show more columns')
+        parser.add_argument('--limit', metavar='<n>', type=_positive(int),
+                            help='Show at most this many backups')
+        parser.add_argument('--marker', metavar='<backup-id>',
+                            help='Start after this backup (ID)')
         return parser
 
     def take_action(self, parsed_args):
-        from vbsclient.api import deletion
-        from vbsclient.api import errors
+        client = self.app.client_manager.vbs
+        columns = self.LONG_COLUMNS if parsed_args.long else self.COLUMNS
+        backups = client.list(
+            detailed=True, name=parsed_args.name, status=parsed_args.status,
+            volume_id=parsed_args.volume, marker=parsed_args.marker,
+            # The page size: the server may cap it; pages are followed.
+            limit=parsed_args.limit)
+        if parsed_args.limit:
+            backups = itertools.islice(backups, parsed_args.limit)
+        return columns, (utils.get_dict_properties(b, columns)
+                         for b in backups)
 
+
+class ShowBackup(command.ShowOne):
+    """Show one VBS backup's details."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('backup', metavar='<backup>',
+                            help='Backup to show (name or ID)')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.vbs
+        backup_id, _ = client.find(parsed_args.backup)
+        backup = client.get(backup_id)
+        backup.pop('links', None)
+        return tuple(zip(*sorted(backup.items()))) or ((), ())
+
+
+def _arguments(backups):
+    """The backups named, with "-" replaced by standard input's lines."""
+    for argument in backups:
+        if argument == '-':
+            yield from _lines(sys.stdin)
+        else:
+            yield argument
+
+
+def _lines(stream):
+    for line in stream:  # read as consumed: never the whole input at once
+        line = line.strip()
+        if line and not line.startswith('#'):
+            yield line
+
+
+def _positive(kind):
+    def parse(text):
         try:
-            deletion.check_arguments(parsed_args.backups)
-        except errors.InvalidBackupId as exc:
-            raise exceptions.CommandError(str(exc))
-        outcomes = deletion.delete_backups(
-            self.app.client_manager.vbs, parsed_args.backups,
-            force=parsed_args.force, wait=parsed_args.wait,
-            timeout=parsed_args.timeout)
-        failures = [o for o in outcomes if o.failed]
-        for outcome in failures:
-            LOG.error("Failed to delete backup '%s': %s",
-                      outcome.argument, outcome.reason)
-        if failures:
-            raise exceptions.CommandError(
-                '%d of %d backups failed to delete.'
-                % (len(failures), len(outcomes)))
-
-
-def _positive_number(text):
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError('%r is not a positive number' % text)
-    return value
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(
+                '%r is not a positive %s' % (
+                    text, 'whole number' if kind is int else 'number'))
+        return value
+    return parse
