@@ -120,13 +120,12 @@ def rows(cloud_env, server):
     """
     made = []
 
-    def make(count=1, status='available', name=None):
-        ids = [row['id'] for row in cloud_tool(
-            'seed-rows', '--count', str(count),
-            '--name-prefix', name or 'row-' + _tag())]
-        if status != 'available':
-            for backup_id in ids:
-                cloud_tool('set-status', backup_id, status)
+    def make(count=1, status='available', name=None, volume_id=None):
+        args = ['seed-rows', '--count', str(count), '--status', status,
+                '--name-prefix', name or 'row-' + _tag()]
+        if volume_id:
+            args += ['--volume-id', volume_id]
+        ids = [row['id'] for row in cloud_tool(*args)]
         made.extend(ids)
         return ids
 
@@ -138,11 +137,29 @@ def rows(cloud_env, server):
 @pytest.fixture
 def openstack(cloud_env):
     """Run the installed openstack executable against the local cloud."""
-    def run(*argv, cloud='vbs-local'):
+    def run(*argv, cloud='vbs-local', stdin=None):
         return subprocess.run(
             [OPENSTACK, '--os-cloud', cloud, *argv], capture_output=True,
-            text=True, env=cloud_env, timeout=600)
+            text=True, env=cloud_env, timeout=600, input=stdin)
     return run
+
+
+@pytest.fixture
+def shell(cloud_env):
+    """Run a shell pipeline of openstack commands, as a runbook would."""
+    env = dict(cloud_env, OS_CLOUD='vbs-local',
+               PATH=os.path.dirname(OPENSTACK) + os.pathsep
+               + cloud_env.get('PATH', ''))
+
+    def run(script):
+        return subprocess.run(['bash', '-o', 'pipefail', '-c', script],
+                              capture_output=True, text=True, env=env,
+                              timeout=600)
+    return run
+
+
+def new_id():
+    return str(uuid.uuid4())
 
 
 def _tag():

@@ -88,6 +88,9 @@ def cinder_conf(state, secret):
             "quota_gigabytes": -1,
             "quota_backups": -1,
             "quota_backup_gigabytes": -1,
+            # Pages of at most 100 (real clouds: 1000), so that the tests
+            # page through lists with a few hundred backups.
+            "osapi_max_limit": 100,
             "use_stderr": "true",
         },
         "database": {"connection": f"sqlite:///{cinder_data / 'cinder.db'}"},
