@@ -52,7 +52,30 @@ def cloud(requests_mock):
 
 @pytest.fixture
 def client(cloud):
-    return api_client.BackupClient(make_session(), region_name='eu-de')
+    """A client that does not retry: most tests look at one answer."""
+    return api_client.BackupClient(make_session(), region_name='eu-de',
+                                   retries=0)
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    """Retry pauses are recorded instead of slept."""
+    from vbsclient.api import retry
+
+    recorded = []
+
+    def pause(policy, seconds):
+        recorded.append(seconds)
+        return not policy.stopping.is_set()
+
+    monkeypatch.setattr(retry.RetryPolicy, '_pause', pause)
+    return recorded
+
+
+@pytest.fixture
+def retrying_client(cloud, pauses):
+    return api_client.BackupClient(make_session(), region_name='eu-de',
+                                   retries=3)
 
 
 def vbs_calls(requests_mock):

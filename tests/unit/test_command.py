@@ -60,8 +60,29 @@ def test_delete_parser_defaults_and_options(client):
 
 
 def test_command_defaults_are_the_api_defaults():
+    from vbsclient.api import client as api_client
+
     assert backup.DEFAULT_PARALLEL == deletion.DEFAULT_PARALLEL
     assert backup.DEFAULT_TIMEOUT == deletion.DEFAULT_TIMEOUT
+    assert backup.DEFAULT_CONNECT_TIMEOUT == api_client.DEFAULT_CONNECT_TIMEOUT
+    assert backup.DEFAULT_READ_TIMEOUT == api_client.DEFAULT_READ_TIMEOUT
+
+
+@pytest.mark.parametrize('command_class, argv', [
+    (backup.DeleteBackup, [A]), (backup.ListBackup, []),
+    (backup.ShowBackup, [A])])
+def test_network_options_reach_the_client(client, cloud, command_class,
+                                          argv):
+    cloud.delete(backup_url(A), status_code=202)
+    cloud.get(BACKUPS_URL + '/detail', json={'backups': []})
+    cloud.get(backup_url(A), json={'backup': {'id': A}})
+    status, _ = run(command_class, client, [
+        '--retries', '0', '--connect-timeout', '2', '--read-timeout', '9',
+        *argv])
+    assert status == 0
+    assert (client.retries, client.connect_timeout, client.read_timeout) == (
+        0, 2, 9)
+    assert cloud.last_request.timeout == (2, 9)
 
 
 @pytest.mark.parametrize('argv', [[], ['--timeout', '0', A],

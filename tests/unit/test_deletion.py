@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from vbsclient.api import deletion
 from tests.unit.conftest import AUTH_URL, BACKUPS_URL, backup_url, vbs_calls
@@ -264,6 +265,8 @@ class OverlapClient:
         self.deleted = []
         self.lock = threading.Lock()
 
+    stopping = threading.Event()
+
     def allow_parallel(self, workers):
         pass
 
@@ -308,14 +311,110 @@ def test_input_is_streamed_not_read_all_at_once(client, cloud):
     consumed = []
 
     def arguments():
-        for n in range(1000):
+        for n in range(200):
             consumed.append(n)
             yield _uuid(n)
 
-    for n in range(1000):
+    for n in range(200):
         cloud.delete(backup_url(_uuid(n)), status_code=202)
     bulk = deletion.BulkDelete(client, parallel=4)
     stream = bulk.run(arguments())
     next(stream)
     assert len(consumed) <= 2 * 4 + 1
-    assert len(list(stream)) == 999
+    assert len(list(stream)) == 199
+
+
+# -- cut-off attempts ------------------------------------------------------------
+
+def test_a_retry_that_finds_the_backup_gone_is_not_a_failure(
+        retrying_client, cloud):
+    cloud.delete(backup_url(A), [
+        {'exc': requests.exceptions.ReadTimeout('read timed out')},
+        {'status_code': 404, 'json': NOT_FOUND}])
+    cloud.get(backup_url(A), status_code=404, json=NOT_FOUND)
+    [outcome] = delete(retrying_client, [A])
+    assert outcome.result == 'gone' and not outcome.failed
+    assert 'may have deleted it' in outcome.reason
+
+
+def test_a_retry_refused_because_the_first_attempt_started_deleting(
+        retrying_client, cloud):
+    cloud.delete(backup_url(A), [
+        {'exc': requests.exceptions.ConnectionError('reset by peer')},
+        {'status_code': 400, 'json': {'badRequest': {
+            'message': 'Backup status must be available or error'}}}])
+    cloud.get(backup_url(A), json={'backup': {'status': 'deleting'}})
+    [outcome] = delete(retrying_client, [A])
+    assert outcome.result == 'deleted'
+    assert 'cut off' in outcome.reason
+
+
+def test_a_cut_off_attempt_with_the_backup_still_there_is_a_failure(
+        retrying_client, cloud):
+    cloud.delete(backup_url(A), [
+        {'exc': requests.exceptions.ReadTimeout('read timed out')},
+        {'status_code': 400, 'json': {'badRequest': {
+            'message': 'Incremental backups exist for this backup.'}}}])
+    cloud.get(backup_url(A), json={'backup': {'status': 'available'}})
+    [outcome] = delete(retrying_client, [A])
+    assert outcome.failed
+    assert 'Incremental backups exist' in outcome.reason
+
+
+def test_a_certain_404_stays_a_failure(retrying_client, cloud):
+    cloud.delete(backup_url(A), [{'status_code': 503},
+                                 {'status_code': 404, 'json': NOT_FOUND}])
+    [outcome] = delete(retrying_client, [A])
+    assert outcome.failed
+    assert 'GET' not in methods(cloud)
+
+
+# -- interruption ---------------------------------------------------------------
+
+class InterruptingClient(OverlapClient):
+    """Stops the run (as Ctrl-C would) while deleting the n-th backup."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+        self.bulk = None
+
+    def delete(self, backup_id):
+        if backup_id == _uuid(self.at):
+            self.bulk.stop()
+        return super().delete(backup_id)
+
+
+@pytest.mark.parametrize('parallel', [1, 4])
+def test_an_interrupted_run_accounts_for_every_backup(parallel):
+    client = InterruptingClient(at=10)
+    client.stopping = threading.Event()
+    bulk = client.bulk = deletion.BulkDelete(client, parallel=parallel)
+    wanted = [_uuid(n) for n in range(100)]
+    outcomes = list(bulk.run(iter(wanted)))
+    assert bulk.interrupted
+    assert [o.argument for o in outcomes] == wanted  # each exactly once
+    deleted = [o.backup_id for o in outcomes if o.result == 'deleted']
+    skipped = [o.backup_id for o in outcomes if o.result == 'not-attempted']
+    assert deleted + skipped == wanted
+    # Nothing reported deleted that was not, nothing deleted unreported.
+    assert sorted(deleted) == sorted(client.deleted)
+    assert _uuid(10) in deleted and len(deleted) <= 10 + 2 * parallel
+    assert client.stopping.is_set()
+
+
+def test_an_interrupted_wait_keeps_accepted_deletes_as_deleted(client,
+                                                               cloud):
+    cloud.delete(backup_url(A), status_code=202)
+    cloud.get(backup_url(A), json={'backup': {'status': 'deleting'}})
+    bulk = deletion.BulkDelete(client)
+    clock = FakeClock()
+
+    def sleep(seconds):
+        bulk.stop()  # Ctrl-C while waiting
+        clock.sleep(seconds)
+
+    [outcome] = bulk.run([A], wait=True, timeout=600, sleep=sleep,
+                         clock=clock)
+    assert outcome.result == 'deleted'
+    assert outcome.reason == 'interrupted before it was seen gone'

@@ -14,6 +14,7 @@ error answers into ApiError.
 """
 
 import logging
+import threading
 import urllib.parse
 
 from keystoneauth1 import adapter
@@ -24,21 +25,39 @@ import requests
 from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import retry
 
 LOG = logging.getLogger(__name__)
 
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+
 
 class BackupClient:
-    """Backups of one project, at one VBS endpoint."""
+    """Backups of one project, at one VBS endpoint.
+
+    retries: how often one request is retried after a connection failure,
+    a 502/503/504 or throttling (413/429, waiting as Retry-After says).
+    connect_timeout, read_timeout: seconds; a hung server never hangs a
+    caller for longer than the read timeout per attempt.
+    """
 
     def __init__(self, session, api_version='3', service_type='vbs',
-                 interface=None, region_name=None, endpoint_override=None):
+                 interface=None, region_name=None, endpoint_override=None,
+                 retries=retry.DEFAULT_RETRIES,
+                 connect_timeout=DEFAULT_CONNECT_TIMEOUT,
+                 read_timeout=DEFAULT_READ_TIMEOUT):
         self.session = session
         self.api_version = str(api_version).split('.')[0]
         self.service_type = service_type
         self.interface = interface
         self.region_name = region_name
         self.endpoint_override = endpoint_override
+        self.retries = retries
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        # Set it to stop retrying (e.g. on Ctrl-C); requests in flight end.
+        self.stopping = threading.Event()
         self._adapter = None
 
     # -- the endpoint ---------------------------------------------------------
@@ -58,6 +77,9 @@ class BackupClient:
                 region_name=self.region_name,
                 endpoint_override=self._endpoint(),
                 logger=LOG,
+                # Retries are vbsclient.api.retry's; see why there.
+                connect_retries=0,
+                status_code_retries=0,
             )
         return self._adapter
 
@@ -155,14 +177,24 @@ class BackupClient:
     # -- plumbing -------------------------------------------------------------
 
     def _request(self, method, path, **kwargs):
+        """Send with retries; raise ApiError for an error answer."""
+        adapter = self.adapter  # the catalog lookup is not retried here
+        policy = retry.RetryPolicy(self.retries, self.stopping)
+        response, uncertain = policy.call(
+            lambda: self._attempt(adapter, method, path, **kwargs))
+        if response.status_code >= 400:
+            raise errors.ApiError.from_response(
+                response, after_uncertain_attempt=uncertain)
+        return response
+
+    def _attempt(self, adapter, method, path, **kwargs):
         try:
-            response = self.adapter.request(
-                path, method, raise_exc=False, **kwargs)
+            # keystoneauth re-authenticates once on a 401 (expired token).
+            return adapter.request(
+                path, method, raise_exc=False,
+                timeout=(self.connect_timeout, self.read_timeout), **kwargs)
         except ksa_exceptions.ClientException as exc:
             raise _transport_error(exc) from exc
-        if response.status_code >= 400:
-            raise errors.ApiError.from_response(response)
-        return response
 
 
 def _next_page_query(body):
@@ -188,4 +220,6 @@ def _transport_error(exc):
         # already turned the answer into a message.
         return errors.ApiError(
             exc.http_status, exc.message, request_id=exc.request_id)
-    return errors.TransportError('%s: %s' % (type(exc).__name__, exc))
+    return errors.TransportError(
+        '%s: %s' % (type(exc).__name__, exc),
+        may_have_reached_server=retry.may_have_reached_server(exc))

@@ -2,26 +2,48 @@
 
 import collections
 from concurrent import futures
+import threading
 
 
-def ordered_map(func, items, workers):
+def ordered_map(func, items, workers, stop=None, skipped=None):
     """Yield func(item) for each item, in input order, `workers` at a time.
 
     Items are read lazily and at most 2 x workers are in flight or waiting
     to be yielded, so memory stays flat however long the input is. With
     workers == 1 everything runs strictly one after the other.
+
+    Once `stop` (a threading.Event) is set, no new call of func starts:
+    calls in flight finish, and every item not started yields
+    skipped(item) in its place, to the end of the input.
     """
+    stop = stop or threading.Event()
+
+    def guarded(item):
+        # A queued item whose turn comes after the stop is not started.
+        return skipped(item) if stop.is_set() else func(item)
+
+    items = iter(items)
     window = collections.deque()
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             for item in items:
-                window.append(pool.submit(func, item))
+                if stop.is_set():
+                    window.append(_done(skipped(item)))
+                    break
+                window.append(pool.submit(guarded, item))
                 if len(window) >= 2 * workers:
                     yield window.popleft().result()
             while window:
                 yield window.popleft().result()
         finally:
-            # Stopped early (the consumer closed us, or an error): drop
-            # what has not started; what runs already finishes.
+            # Closed early by the consumer: what has not started never will.
             for future in window:
                 future.cancel()
+    for item in items:  # only left over after a stop
+        yield skipped(item)
+
+
+def _done(result):
+    future = futures.Future()
+    future.set_result(result)
+    return future

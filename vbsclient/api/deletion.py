@@ -74,9 +74,24 @@ class BulkDelete:
         self.progress = progress or _NoProgress()
         self._claimed = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self):
+        """Stop sending (e.g. on Ctrl-C); safe from a signal handler.
+
+        Requests in flight finish (or time out); backups not yet started
+        end as not-attempted; a wait stops, leaving accepted deletes as
+        "deleted" (accepted, not seen gone).
+        """
+        self._stopping.set()
+        self.client.stopping.set()
+
+    @property
+    def interrupted(self):
+        return self._stopping.is_set()
 
     def run(self, arguments, wait=False, timeout=DEFAULT_TIMEOUT,
-            sleep=time.sleep, clock=time.monotonic):
+            sleep=None, clock=time.monotonic):
         """Yield one Outcome per distinct backup, in input order."""
         self.client.allow_parallel(self.parallel)
         outcomes = self._each(_unique(arguments))
@@ -88,8 +103,9 @@ class BulkDelete:
         yield from outcomes
 
     def _each(self, arguments):
-        for outcome in concurrency.ordered_map(self._one, arguments,
-                                               self.parallel):
+        for outcome in concurrency.ordered_map(
+                self._one, arguments, self.parallel, stop=self._stopping,
+                skipped=_not_attempted):
             if outcome is not None:  # None: a backup already handled
                 self.progress.done(outcome)
                 yield outcome
@@ -128,14 +144,41 @@ class BulkDelete:
         try:
             outcome.request_id = remove(outcome.backup_id)
             outcome.result = DELETED
-        except errors.ApiError as exc:
-            if exc.status_code == 404 and self.ignore_missing \
-                    and self._really_gone(outcome):
+        except (errors.ApiError, errors.TransportError) as exc:
+            if exc.after_uncertain_attempt:
+                self._reconcile(outcome, exc)
+            elif getattr(exc, 'status_code', None) == 404 \
+                    and self.ignore_missing and self._really_gone(outcome):
                 self._missing(outcome, exc)
             else:
                 outcome.fail(exc)
         except errors.VbsError as exc:
             outcome.fail(exc)
+
+    def _reconcile(self, outcome, exc):
+        """Report what the server has done when an attempt was cut off.
+
+        An attempt that timed out or was reset after it was sent may have
+        been carried out: its retry then meets a backup that is deleting
+        (400) or gone (404). Neither is this backup's failure.
+        """
+        try:
+            status = self.client.get(outcome.backup_id).get('status')
+        except errors.ApiError as get_exc:
+            if get_exc.status_code != 404:
+                return outcome.fail(exc)
+            outcome.result = GONE
+            outcome.reason = ('gone: an attempt was cut off (%s) and may '
+                              'have deleted it' % _short(exc))
+            return None
+        except errors.VbsError:
+            return outcome.fail(exc)
+        if status != 'deleting':
+            return outcome.fail(exc)
+        outcome.result = DELETED
+        outcome.reason = ('accepted by an attempt that was cut off; '
+                          'now deleting')
+        return None
 
     def _really_gone(self, outcome):
         """Confirm a 404 with a GET.
@@ -177,13 +220,15 @@ class BulkDelete:
 
     # -- waiting --------------------------------------------------------------
 
-    def wait_until_gone(self, outcomes, timeout, sleep=time.sleep,
+    def wait_until_gone(self, outcomes, timeout, sleep=None,
                         clock=time.monotonic):
         """Poll, with back-off, until each accepted delete has completed.
 
         Gone (GET answers 404) is success; "error_deleting", or still being
         there when the timeout runs out, is that backup's failure.
         """
+        # By default the pauses end at once when the run is stopped.
+        sleep = sleep or self._stopping.wait
         pending = [o for o in outcomes if o.result == DELETED]
         last_seen = {}
         deadline = clock() + timeout
@@ -192,14 +237,18 @@ class BulkDelete:
             self.progress.waiting(len(pending))
             finished = concurrency.ordered_map(
                 lambda o: _poll(self.client, o, last_seen), pending,
-                self.parallel)
+                self.parallel, stop=self._stopping, skipped=lambda o: False)
             pending = [o for o, done in zip(pending, list(finished))
                        if not done]
             remaining = deadline - clock()
-            if not pending or remaining <= 0:
+            if not pending or remaining <= 0 or self.interrupted:
                 break
             sleep(min(delay, remaining))
             delay = min(delay * 2, _MAX_POLL_DELAY)
+        if self.interrupted:
+            for outcome in pending:  # accepted; that much is known
+                outcome.reason = 'interrupted before it was seen gone'
+            return
         for outcome in pending:
             outcome.fail('still %s after %g seconds (timeout)'
                          % (last_seen.get(outcome.backup_id, 'present'),
@@ -225,6 +274,18 @@ def _poll(client, outcome, last_seen):
         return True
     last_seen[outcome.backup_id] = status
     return False
+
+
+def _not_attempted(argument):
+    outcome = Outcome(argument=argument, result=NOT_ATTEMPTED,
+                      reason='not attempted: the run was interrupted')
+    if ids.is_uuid(argument):
+        outcome.backup_id = argument.lower()
+    return outcome
+
+
+def _short(exc):
+    return str(exc).split(' (HTTP')[0][:120]
 
 
 def _unique(arguments):

@@ -65,7 +65,16 @@ class EndpointNotFound(VbsError):
 
 
 class TransportError(VbsError):
-    """No HTTP answer: connection refused or reset, timeout, TLS failure."""
+    """No HTTP answer: connection refused or reset, timeout, TLS failure.
+
+    may_have_reached_server: the failure came after the request was sent
+    (a reset, a read timeout), so the server may have carried it out.
+    """
+
+    def __init__(self, message, may_have_reached_server=True):
+        super().__init__(message)
+        self.may_have_reached_server = may_have_reached_server
+        self.after_uncertain_attempt = may_have_reached_server
 
 
 class ApiError(VbsError):
@@ -76,12 +85,16 @@ class ApiError(VbsError):
     """
 
     def __init__(self, status_code, message, error_code=None,
-                 request_id=None, retry_after=None):
+                 request_id=None, retry_after=None,
+                 after_uncertain_attempt=False):
         self.status_code = status_code
         self.message = message
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
+        # An earlier attempt of the same request failed in a way that means
+        # the server may have carried it out (see vbsclient.api.retry).
+        self.after_uncertain_attempt = after_uncertain_attempt
         super().__init__(str(self))
 
     @property
@@ -102,7 +115,7 @@ class ApiError(VbsError):
         return line
 
     @classmethod
-    def from_response(cls, response):
+    def from_response(cls, response, after_uncertain_attempt=False):
         message, error_code = _parse_body(response)
         if not message:
             message = response.reason or _status_phrase(response.status_code)
@@ -112,6 +125,7 @@ class ApiError(VbsError):
             error_code=error_code,
             request_id=request_id_of(response),
             retry_after=response.headers.get('retry-after'),
+            after_uncertain_attempt=after_uncertain_attempt,
         )
 
 

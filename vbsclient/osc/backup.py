@@ -1,9 +1,12 @@
 """openstack vbs backup delete | list | show."""
 
 import argparse
+import contextlib
 import itertools
 import logging
+import signal
 import sys
+import threading
 
 from osc_lib.command import command
 from osc_lib import exceptions
@@ -12,14 +15,52 @@ from osc_lib import utils
 # Light: standard library only (the HTTP client comes with make_client).
 from vbsclient.api import deletion
 from vbsclient.api import errors
+from vbsclient.api import retry
 from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
 DEFAULT_PARALLEL = deletion.DEFAULT_PARALLEL
 DEFAULT_TIMEOUT = deletion.DEFAULT_TIMEOUT
+# Mirrors vbsclient.api.client's defaults, which import keystoneauth; a
+# unit test keeps them equal.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+EXIT_INTERRUPTED = 130
 
 
-class DeleteBackup(command.Lister):
+class NetworkOptions:
+    """--retries, --connect-timeout and --read-timeout, for every command."""
+
+    def add_network_options(self, parser):
+        group = parser.add_argument_group('network options')
+        group.add_argument(
+            '--retries', metavar='<n>', type=_at_least(0, int),
+            default=retry.DEFAULT_RETRIES,
+            help='Retries of one request after a connection failure, 502, '
+                 '503, 504, or throttling (413/429, waiting as Retry-After '
+                 'says, at most %ds) (default: %d)'
+                 % (retry.MAX_RETRY_AFTER, retry.DEFAULT_RETRIES))
+        group.add_argument(
+            '--connect-timeout', metavar='<seconds>', type=_positive(float),
+            default=DEFAULT_CONNECT_TIMEOUT,
+            help='Seconds to wait for a connection (default: %g)'
+                 % DEFAULT_CONNECT_TIMEOUT)
+        group.add_argument(
+            '--read-timeout', metavar='<seconds>', type=_positive(float),
+            default=DEFAULT_READ_TIMEOUT,
+            help='Seconds to wait for an answer (default: %g)'
+                 % DEFAULT_READ_TIMEOUT)
+        return parser
+
+    def vbs_client(self, parsed_args):
+        client = self.app.client_manager.vbs
+        client.retries = parsed_args.retries
+        client.connect_timeout = parsed_args.connect_timeout
+        client.read_timeout = parsed_args.read_timeout
+        return client
+
+
+class DeleteBackup(NetworkOptions, command.Lister):
     """Delete VBS backup(s).
 
     Each argument is a backup ID (one DELETE request, no lookup) or a
@@ -63,19 +104,31 @@ class DeleteBackup(command.Lister):
             '--dry-run', action='store_true',
             help='Resolve every backup and show what would be deleted; send '
                  'no DELETE')
-        return parser
+        return self.add_network_options(parser)
 
     def run(self, parsed_args):
         self._total = self._failed = 0
+        self._results = {}
+        self._bulk = None
         if parsed_args.dry_run and parsed_args.formatter is None:
             parsed_args.formatter = 'table'  # a dry run exists to be read
         if parsed_args.formatter is None:
             for outcome in self._outcomes(parsed_args):
-                if outcome.failed:
+                if outcome.result == deletion.NOT_ATTEMPTED:
+                    LOG.error("Not attempted (interrupted): '%s'",
+                              outcome.argument)
+                elif outcome.failed:
                     LOG.error("Failed to delete backup '%s': %s",
                               outcome.argument, outcome.reason)
         else:
             super().run(parsed_args)
+        if self._bulk is not None and self._bulk.interrupted:
+            LOG.error('Interrupted: of %d backups, %s.', self._total, ', '.join(
+                '%d %s' % (self._results.get(result, 0), result)
+                for result in (deletion.DELETED, deletion.GONE,
+                               deletion.ALREADY_MISSING, deletion.FAILED,
+                               deletion.NOT_ATTEMPTED)))
+            return EXIT_INTERRUPTED
         if self._failed:
             raise exceptions.CommandError(
                 '%d of %d backups %s.' % (
@@ -97,23 +150,26 @@ class DeleteBackup(command.Lister):
                     deletion.check_argument(argument)
         except errors.InvalidBackupId as exc:
             raise exceptions.CommandError(str(exc))
-        bulk = deletion.BulkDelete(
-            self.app.client_manager.vbs, force=parsed_args.force,
+        bulk = self._bulk = deletion.BulkDelete(
+            self.vbs_client(parsed_args), force=parsed_args.force,
             ignore_missing=parsed_args.ignore_missing,
             dry_run=parsed_args.dry_run, parallel=parsed_args.parallel,
             progress=progress.Progress())
         try:
-            for outcome in bulk.run(_arguments(parsed_args.backups),
-                                    wait=parsed_args.wait,
-                                    timeout=parsed_args.timeout):
-                self._total += 1
-                self._failed += outcome.failed
-                yield outcome
+            with _first_interrupt_stops(bulk):
+                for outcome in bulk.run(_arguments(parsed_args.backups),
+                                        wait=parsed_args.wait,
+                                        timeout=parsed_args.timeout):
+                    self._total += 1
+                    self._failed += outcome.failed
+                    self._results[outcome.result] = \
+                        self._results.get(outcome.result, 0) + 1
+                    yield outcome
         finally:
             bulk.progress.close()
 
 
-class ListBackup(command.Lister):
+class ListBackup(NetworkOptions, command.Lister):
     """List VBS backups (all pages)."""
 
     COLUMNS = ('ID', 'Name', 'Status', 'Size', 'Volume ID')
@@ -135,10 +191,10 @@ class ListBackup(command.Lister):
                             help='Show at most this many backups')
         parser.add_argument('--marker', metavar='<backup-id>',
                             help='Start after this backup (ID)')
-        return parser
+        return self.add_network_options(parser)
 
     def take_action(self, parsed_args):
-        client = self.app.client_manager.vbs
+        client = self.vbs_client(parsed_args)
         columns = self.LONG_COLUMNS if parsed_args.long else self.COLUMNS
         backups = client.list(
             detailed=True, name=parsed_args.name, status=parsed_args.status,
@@ -151,17 +207,17 @@ class ListBackup(command.Lister):
                          for b in backups)
 
 
-class ShowBackup(command.ShowOne):
+class ShowBackup(NetworkOptions, command.ShowOne):
     """Show one VBS backup's details."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument('backup', metavar='<backup>',
                             help='Backup to show (name or ID)')
-        return parser
+        return self.add_network_options(parser)
 
     def take_action(self, parsed_args):
-        client = self.app.client_manager.vbs
+        client = self.vbs_client(parsed_args)
         backup_id, _ = client.find(parsed_args.backup)
         backup = client.get(backup_id)
         backup.pop('links', None)
@@ -184,15 +240,42 @@ def _lines(stream):
             yield line
 
 
+@contextlib.contextmanager
+def _first_interrupt_stops(bulk):
+    """The first Ctrl-C stops sending and lets the run report; a second
+    one aborts at once (Python's default KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGINT, previous)
+        sys.stderr.write('\nInterrupted: finishing the requests in flight '
+                         '(Ctrl-C again to abort)\n')
+        bulk.stop()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _positive(kind):
+    return _at_least(None, kind)
+
+
+def _at_least(minimum, kind):
+    """An argparse type: a number of `kind`, >= minimum (None: > 0)."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            value = 0
-        if value <= 0:
-            raise argparse.ArgumentTypeError(
-                '%r is not a positive %s' % (
-                    text, 'whole number' if kind is int else 'number'))
+            value = None
+        if value is None or (value <= 0 if minimum is None
+                             else value < minimum):
+            raise argparse.ArgumentTypeError('%r is not a %s' % (
+                text, 'number of at least %d' % minimum
+                if minimum is not None else 'positive number'))
         return value
     return parse
