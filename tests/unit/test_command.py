@@ -193,7 +193,7 @@ def test_backups_from_standard_input(client, cloud, monkeypatch):
     status, _ = run(backup.DeleteBackup, client, ['-'])
     assert status == 0
     deleted = [c.url for c in vbs_calls(cloud) if c.method == 'DELETE']
-    assert deleted == [backup_url(A), backup_url(B)]
+    assert sorted(deleted) == [backup_url(A), backup_url(B)]
 
 
 # -- progress --------------------------------------------------------------------
