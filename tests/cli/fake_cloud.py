@@ -8,22 +8,29 @@ Keystone and Cinder.
 import http.server
 import json
 import threading
+import time
 import urllib.parse
 import uuid
 
 from keystoneauth1 import fixture
 
 PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00'
-TOKEN = 'gAAAAAB-fake-cloud-token-' + 'x' * 40
 PASSWORD = 'fake-cloud-password-53cr3t'
 
 
 class FakeCloud:
-    """Backups held in memory; every request is recorded."""
+    """Backups held in memory; every request is recorded.
 
-    def __init__(self):
+    delete_delay: seconds each DELETE takes, to make runs long enough to
+    interrupt.
+    """
+
+    def __init__(self, delete_delay=0.0):
         self.backups = {}
         self.requests = []
+        self.tokens_issued = []
+        self.delete_delay = delete_delay
+        self.lock = threading.Lock()
         handler = type('Handler', (_Handler,), {'cloud': self})
         self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
                                                       handler)
@@ -96,8 +103,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _identity(self, method, parts, body):
         if method == 'POST' and parts[-2:] == ['auth', 'tokens']:
+            # A new token each time, as Keystone does (an expired one must
+            # not come back).
+            token = 'gAAAAAB-fake-token-%s' % uuid.uuid4().hex
+            with self.cloud.lock:
+                self.cloud.tokens_issued.append(token)
             return self._send(201, self.cloud.token_body(),
-                              {'X-Subject-Token': TOKEN})
+                              {'X-Subject-Token': token})
         versions = fixture.DiscoveryList(href=self.cloud.url + '/identity/',
                                          v2=False)
         if parts == ['identity', 'v3']:
@@ -113,15 +125,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                      if name is None or b['name'] == name]
             return self._send(200, {'backups': found})
         backup_id = rest[0] if len(rest) == 1 else None
-        if backup_id not in backups:
+        if method == 'DELETE' and self.cloud.delete_delay:
+            time.sleep(self.cloud.delete_delay)
+        with self.cloud.lock:
+            backup = backups.get(backup_id)
+            if backup is not None and method == 'DELETE':
+                del backups[backup_id]
+        if backup is None:
             return self._send(404, {'itemNotFound': {
                 'message': 'Backup %s could not be found.' % backup_id,
                 'code': 404}})
         if method == 'DELETE':
-            del backups[backup_id]
             return self._send(202, None)
         if method == 'GET':
-            return self._send(200, {'backup': backups[backup_id]})
+            return self._send(200, {'backup': backup})
         self._send(405, None)
 
     def _send(self, status, body, headers=None):

@@ -127,3 +127,23 @@ def test_timeouts_are_passed_to_every_request(retrying_client, cloud):
     retrying_client.connect_timeout, retrying_client.read_timeout = 3, 7
     retrying_client.delete(A)
     assert cloud.last_request.timeout == (3, 7)
+
+
+def test_a_401_left_by_a_parallel_renewal_gets_one_more_attempt(
+        retrying_client, cloud, pauses):
+    # keystoneauth renews after the first 401; a second one is what a
+    # thread sees when another thread has just cleared the token.
+    cloud.delete(backup_url(A), [{'status_code': 401}, {'status_code': 401},
+                                 {'status_code': 202}])
+    retrying_client.delete(A)
+    assert len(vbs_calls(cloud)) == 3 and pauses == []
+
+
+def test_a_401_that_stays_is_a_failure_soon(retrying_client, cloud, pauses):
+    cloud.delete(backup_url(A), status_code=401, json={'error': {
+        'message': 'The request you have made requires authentication.',
+        'code': 401}})
+    with pytest.raises(errors.ApiError) as info:
+        retrying_client.delete(A)
+    assert info.value.status_code == 401
+    assert len(vbs_calls(cloud)) == 4  # keystoneauth's renewal, and ours

@@ -2,12 +2,17 @@
 whether an earlier attempt may already have done the work.
 
 keystoneauth retries too (connect_retries, status_code_retries), and this
-client uses it for what it does well: re-authenticating once on a 401.
-Its retry loop is not used, for three reasons that matter to a bulk
-delete: its back-off has no jitter (hundreds of parallel requests retry
-in lockstep against a struggling API), it sleeps for whatever Retry-After
+client uses it for what it does well: re-authenticating on a 401. Its
+retry loop is not used, for three reasons that matter to a bulk delete:
+its back-off has no jitter (hundreds of parallel requests retry in
+lockstep against a struggling API), it sleeps for whatever Retry-After
 says (unbounded), and it hides whether a failed attempt may have reached
 the server, which decides what a later 404 means for a DELETE.
+
+One gap in its re-authentication is filled here: when parallel requests
+meet an expired token together, the first clears the token and fetches a
+new one, but the others find nothing left to clear (invalidate() answers
+False) and give up with the 401. One more attempt sends the new token.
 """
 
 import email.utils
@@ -49,9 +54,10 @@ class RetryPolicy:
         the caller, knows whether an earlier attempt may have done the work
         (see `uncertain` below).
         """
-        uncertain = False
-        for number in range(self.retries + 1):
-            last = number == self.retries
+        uncertain = renewed = False
+        number = 0
+        while True:
+            last = number >= self.retries
             try:
                 response = attempt()
             except errors.TransportError as exc:
@@ -59,14 +65,18 @@ class RetryPolicy:
                 exc.after_uncertain_attempt = uncertain
                 if last or not self._pause(self._backoff(number)):
                     raise
+                number += 1
                 continue
             status = response.status_code
+            if status == 401 and not renewed:
+                renewed = True  # see the module's doc; not a retry to count
+                continue
             if last or status not in RETRY_STATUSES | THROTTLE_STATUSES:
                 return response, uncertain
             if not self._pause(self._delay(response, number)):
                 return response, uncertain
             uncertain = uncertain or status in UNCERTAIN_STATUSES
-        raise AssertionError('unreachable')
+            number += 1
 
     def _pause(self, seconds):
         """Sleep before the next attempt; False if the run is stopping."""
