@@ -1,6 +1,7 @@
 """openstack vbs backup delete | list | show."""
 
 import argparse
+import collections
 import contextlib
 import itertools
 import logging
@@ -107,8 +108,7 @@ class DeleteBackup(NetworkOptions, command.Lister):
         return self.add_network_options(parser)
 
     def run(self, parsed_args):
-        self._total = self._failed = 0
-        self._results = {}
+        self._results = collections.Counter()  # result -> backups
         self._bulk = None
         if parsed_args.dry_run and parsed_args.formatter is None:
             parsed_args.formatter = 'table'  # a dry run exists to be read
@@ -122,19 +122,19 @@ class DeleteBackup(NetworkOptions, command.Lister):
                               outcome.argument, outcome.reason)
         else:
             super().run(parsed_args)
+        total = sum(self._results.values())
         if self._bulk is not None and self._bulk.interrupted:
-            LOG.error('Interrupted: of %d backups, %s.', self._total, ', '.join(
-                '%d %s' % (self._results.get(result, 0), result)
+            LOG.error('Interrupted: of %d backups, %s.', total, ', '.join(
+                '%d %s' % (self._results[result], result)
                 for result in (deletion.DELETED, deletion.GONE,
                                deletion.ALREADY_MISSING, deletion.FAILED,
                                deletion.NOT_ATTEMPTED)))
             return EXIT_INTERRUPTED
-        if self._failed:
-            raise exceptions.CommandError(
-                '%d of %d backups %s.' % (
-                    self._failed, self._total,
-                    'failed the dry run' if parsed_args.dry_run
-                    else 'failed to delete'))
+        failed = self._results[deletion.FAILED]
+        if failed:
+            raise exceptions.CommandError('%d of %d backups %s.' % (
+                failed, total, 'failed the dry run' if parsed_args.dry_run
+                else 'failed to delete'))
         return 0
 
     def take_action(self, parsed_args):
@@ -160,10 +160,7 @@ class DeleteBackup(NetworkOptions, command.Lister):
                 for outcome in bulk.run(_arguments(parsed_args.backups),
                                         wait=parsed_args.wait,
                                         timeout=parsed_args.timeout):
-                    self._total += 1
-                    self._failed += outcome.failed
-                    self._results[outcome.result] = \
-                        self._results.get(outcome.result, 0) + 1
+                    self._results[outcome.result] += 1
                     yield outcome
         finally:
             bulk.progress.close()
