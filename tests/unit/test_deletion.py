@@ -418,3 +418,12 @@ def test_an_interrupted_wait_keeps_accepted_deletes_as_deleted(client,
                          clock=clock)
     assert outcome.result == 'deleted'
     assert outcome.reason == 'interrupted before it was seen gone'
+
+
+def test_an_id_named_again_after_an_interruption_gets_one_outcome():
+    client = InterruptingClient(at=2)
+    client.stopping = threading.Event()
+    bulk = client.bulk = deletion.BulkDelete(client, parallel=1)
+    wanted = [_uuid(n) for n in range(6)] + [_uuid(1), _uuid(5)]
+    outcomes = list(bulk.run(iter(wanted)))
+    assert [o.argument for o in outcomes] == wanted[:6]

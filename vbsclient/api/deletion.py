@@ -11,6 +11,7 @@ except under --wait, which must remember what it waits for.
 import dataclasses
 import threading
 import time
+import uuid
 
 from vbsclient.api import concurrency
 from vbsclient.api import errors
@@ -94,7 +95,7 @@ class BulkDelete:
             sleep=None, clock=time.monotonic):
         """Yield one Outcome per distinct backup, in input order."""
         self.client.allow_parallel(self.parallel)
-        outcomes = self._each(_unique(arguments))
+        outcomes = self._each(_unique_names(arguments))
         if not wait or self.dry_run:
             yield from outcomes
             return
@@ -105,7 +106,7 @@ class BulkDelete:
     def _each(self, arguments):
         for outcome in concurrency.ordered_map(
                 self._one, arguments, self.parallel, stop=self._stopping,
-                skipped=_not_attempted):
+                skipped=self._not_attempted):
             if outcome is not None:  # None: a backup already handled
                 self.progress.done(outcome)
                 yield outcome
@@ -132,12 +133,28 @@ class BulkDelete:
         return outcome
 
     def _claim(self, backup_id):
-        """True the first time a backup comes up: it is deleted once."""
+        """True the first time a backup comes up: it is deleted once.
+
+        The set is the one thing that grows with the input: a UUID is kept
+        as a 128-bit integer, about a third of its text's size.
+        """
+        key = uuid.UUID(backup_id).int if ids.is_uuid(backup_id) \
+            else backup_id
         with self._lock:
-            if backup_id in self._claimed:
+            if key in self._claimed:
                 return False
-            self._claimed.add(backup_id)
+            self._claimed.add(key)
             return True
+
+    def _not_attempted(self, argument):
+        """The outcome of an argument never sent (the run was stopped)."""
+        outcome = Outcome(argument=argument, result=NOT_ATTEMPTED,
+                          reason='not attempted: the run was interrupted')
+        if ids.is_uuid(argument):
+            outcome.backup_id = argument.lower()
+            if not self._claim(outcome.backup_id):
+                return None  # named before: that outcome stands for it
+        return outcome
 
     def _delete(self, outcome):
         remove = self.client.force_delete if self.force else self.client.delete
@@ -276,23 +293,21 @@ def _poll(client, outcome, last_seen):
     return False
 
 
-def _not_attempted(argument):
-    outcome = Outcome(argument=argument, result=NOT_ATTEMPTED,
-                      reason='not attempted: the run was interrupted')
-    if ids.is_uuid(argument):
-        outcome.backup_id = argument.lower()
-    return outcome
-
-
 def _short(exc):
     return str(exc).split(' (HTTP')[0][:120]
 
 
-def _unique(arguments):
-    """The arguments, each once (streamed; remembers only what it saw)."""
+def _unique_names(arguments):
+    """The arguments with repeated names dropped (streamed).
+
+    IDs pass through: they are de-duplicated when claimed, compactly, and
+    remembering them here too would double the memory of a long input.
+    """
     seen = set()
     for argument in arguments:
-        if argument not in seen:
+        if ids.is_uuid(argument):
+            yield argument
+        elif argument not in seen:
             seen.add(argument)
             yield argument
 
