@@ -17,6 +17,7 @@ force-delete check, a blocking RPC call) to backup.host.
 import datetime
 import json
 import sys
+import time
 import warnings
 
 # Eventlet and oslo deprecation chatter would only clutter the caller's stderr.
@@ -72,11 +73,23 @@ def seed_rows(conf_file, options):
 
 def _count_in_quota(quotas, ctxt, options, count):
     """Add the rows to the project's backup usage, as a real create does,
-    so that deleting them does not drive the usage below zero."""
-    reservations = quotas.reserve(
-        ctxt, project_id=options["project_id"],
-        backups=count, backup_gigabytes=count * options["size"])
-    quotas.commit(ctxt, reservations, project_id=options["project_id"])
+    so that deleting them does not drive the usage below zero.
+
+    Retried while SQLite is locked by cinder-backup's own writes: the rows
+    are already committed, and a seed must not fail half-done.
+    """
+    for attempt in range(20):
+        try:
+            reservations = quotas.reserve(
+                ctxt, project_id=options["project_id"],
+                backups=count, backup_gigabytes=count * options["size"])
+            quotas.commit(ctxt, reservations,
+                          project_id=options["project_id"])
+            return
+        except Exception as exc:  # sqlalchemy's or oslo.db's, by version
+            if "locked" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.5)
 
 
 def set_status(conf_file, backup_id, status):
