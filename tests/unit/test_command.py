@@ -59,15 +59,6 @@ def test_delete_parser_defaults_and_options(client):
         True, True, 90, 1, True, True, 'json')
 
 
-def test_command_defaults_are_the_api_defaults():
-    from vbsclient.api import client as api_client
-
-    assert backup.DEFAULT_PARALLEL == deletion.DEFAULT_PARALLEL
-    assert backup.DEFAULT_TIMEOUT == deletion.DEFAULT_TIMEOUT
-    assert backup.DEFAULT_CONNECT_TIMEOUT == api_client.DEFAULT_CONNECT_TIMEOUT
-    assert backup.DEFAULT_READ_TIMEOUT == api_client.DEFAULT_READ_TIMEOUT
-
-
 @pytest.mark.parametrize('command_class, argv', [
     (backup.DeleteBackup, [A]), (backup.ListBackup, []),
     (backup.ShowBackup, [A])])

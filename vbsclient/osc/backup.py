@@ -13,7 +13,9 @@ from osc_lib.command import command
 from osc_lib import exceptions
 from osc_lib import utils
 
-# Light: standard library only (the HTTP client comes with make_client).
+# Command modules load only when OSC lists or runs commands, after it has
+# imported keystoneauth and requests itself.
+from vbsclient.api import client as api_client
 from vbsclient.api import deletion
 from vbsclient.api import errors
 from vbsclient.api import retry
@@ -22,10 +24,8 @@ from vbsclient.osc import progress
 LOG = logging.getLogger(__name__)
 DEFAULT_PARALLEL = deletion.DEFAULT_PARALLEL
 DEFAULT_TIMEOUT = deletion.DEFAULT_TIMEOUT
-# Mirrors vbsclient.api.client's defaults, which import keystoneauth; a
-# unit test keeps them equal.
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = api_client.DEFAULT_CONNECT_TIMEOUT
+DEFAULT_READ_TIMEOUT = api_client.DEFAULT_READ_TIMEOUT
 EXIT_INTERRUPTED = 130
 
 
