@@ -77,6 +77,10 @@ class DeleteBackup(NetworkOptions, command.Lister):
         parser = super().get_parser(prog_name)
         # Quiet, like `openstack volume backup delete`, unless -f is given.
         parser.set_defaults(formatter=None)
+        for action in parser._actions:
+            if action.dest == 'formatter':
+                action.help = ('print one row per backup in this format '
+                               '(default: none, quiet; table for --dry-run)')
         parser.add_argument(
             'backups', metavar='<backup>', nargs='+',
             help='Backup(s) to delete (name or ID; "-" for standard input)')
