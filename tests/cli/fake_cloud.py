@@ -119,7 +119,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _backups(self, method, rest, query):
         backups = self.cloud.backups
-        if method == 'GET' and not rest:
+        if method == 'GET' and rest in ([], ['detail']):
             name = urllib.parse.parse_qs(query).get('name', [None])[0]
             found = [b for b in backups.values()
                      if name is None or b['name'] == name]
