@@ -179,23 +179,17 @@ class BulkDelete:
         been carried out: its retry then meets a backup that is deleting
         (400) or gone (404). Neither is this backup's failure.
         """
-        try:
-            status = self.client.get(outcome.backup_id).get('status')
-        except errors.ApiError as get_exc:
-            if get_exc.status_code != 404:
-                return outcome.fail(exc)
+        record, get_error = _look_up(self.client, outcome.backup_id)
+        if _not_found(get_error):
             outcome.result = GONE
             outcome.reason = ('gone: an attempt was cut off (%s) and may '
                               'have deleted it' % _short(exc))
-            return None
-        except errors.VbsError:
-            return outcome.fail(exc)
-        if status != 'deleting':
-            return outcome.fail(exc)
-        outcome.result = DELETED
-        outcome.reason = ('accepted by an attempt that was cut off; '
-                          'now deleting')
-        return None
+        elif record and record.get('status') == 'deleting':
+            outcome.result = DELETED
+            outcome.reason = ('accepted by an attempt that was cut off; '
+                              'now deleting')
+        else:
+            outcome.fail(exc)
 
     def _really_gone(self, outcome):
         """Confirm a 404 with a GET.
@@ -204,13 +198,7 @@ class BulkDelete:
         is up, while the backup is still there: that is a failure, not
         "already missing".
         """
-        try:
-            self.client.get(outcome.backup_id)
-        except errors.ApiError as exc:
-            return exc.status_code == 404
-        except errors.VbsError:
-            return False
-        return False
+        return _not_found(_look_up(self.client, outcome.backup_id)[1])
 
     def _missing(self, outcome, exc):
         if self.ignore_missing:
@@ -224,16 +212,14 @@ class BulkDelete:
         if outcome.name is not None:  # found by name: the list showed it
             outcome.result = WOULD_DELETE
             return
-        try:
-            outcome.name = self.client.get(outcome.backup_id).get('name')
+        record, error = _look_up(self.client, outcome.backup_id)
+        if record is not None:
+            outcome.name = record.get('name')
             outcome.result = WOULD_DELETE
-        except errors.ApiError as exc:
-            if exc.status_code == 404:
-                self._missing(outcome, exc)
-            else:
-                outcome.fail(exc)
-        except errors.VbsError as exc:
-            outcome.fail(exc)
+        elif _not_found(error):
+            self._missing(outcome, error)
+        else:
+            outcome.fail(error)
 
     # -- waiting --------------------------------------------------------------
 
@@ -274,23 +260,31 @@ class BulkDelete:
 
 def _poll(client, outcome, last_seen):
     """Check one backup; return True once its outcome is final."""
-    try:
-        status = client.get(outcome.backup_id).get('status')
-    except errors.ApiError as exc:
-        if exc.status_code == 404:
-            outcome.result = GONE
-            return True
-        last_seen[outcome.backup_id] = 'unknown (%s)' % exc
+    record, error = _look_up(client, outcome.backup_id)
+    if _not_found(error):
+        outcome.result = GONE
+        return True
+    if error is not None:
+        # A passing failure must not end the wait early.
+        last_seen[outcome.backup_id] = 'unknown (%s)' % error
         return False
-    except errors.VbsError as exc:
-        # A passing network failure must not end the wait early.
-        last_seen[outcome.backup_id] = 'unknown (%s)' % exc
-        return False
-    if status == 'error_deleting':
+    if record.get('status') == 'error_deleting':
         outcome.fail('the backup ended in status error_deleting')
         return True
-    last_seen[outcome.backup_id] = status
+    last_seen[outcome.backup_id] = record.get('status')
     return False
+
+
+def _look_up(client, backup_id):
+    """GET the backup: (record, None), or (None, the error)."""
+    try:
+        return client.get(backup_id), None
+    except errors.VbsError as exc:
+        return None, exc
+
+
+def _not_found(error):
+    return getattr(error, 'status_code', None) == 404
 
 
 def _short(exc):
