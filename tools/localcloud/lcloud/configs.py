@@ -17,7 +17,9 @@ def load_secrets(state):
     """The generated passwords, creating them on first use."""
     if state.secrets.exists():
         return json.loads(state.secrets.read_text())
-    values = {name: pysecrets.token_urlsafe(18) for name in SECRET_NAMES}
+    # Hex only: no leading "-" that a command line could take for an option,
+    # and nothing that needs quoting in URLs, ini files or YAML.
+    values = {name: pysecrets.token_hex(16) for name in SECRET_NAMES}
     write_private(state.secrets, json.dumps(values, indent=2) + "\n")
     return values
 

@@ -6,10 +6,11 @@ NAME = "keystone"
 VENV_SIDE = paths.TOOL_DIR / "venv_side"
 
 
-def _manage(state, *args):
+def _manage(state, *args, env=None):
     proc.run([state.venv_bin("keystone-manage"), "--config-file",
               state.keystone_conf, *args],
-             env=proc.child_env(state), logname="keystone-manage", state=state)
+             env=proc.child_env(state, env), logname="keystone-manage",
+             state=state)
 
 
 def setup_once(state, secret):
@@ -25,8 +26,9 @@ def setup_once(state, secret):
     owner = ["--keystone-user", "root", "--keystone-group", "root"]
     _manage(state, "fernet_setup", *owner)
     _manage(state, "credential_setup", *owner)
+    # The password travels in the environment keystone-manage reads, never
+    # on the command line: argv shows in `ps`, in logs and in error messages.
     _manage(state, "bootstrap",
-            "--bootstrap-password", secret["admin"],
             "--bootstrap-username", "admin",
             "--bootstrap-project-name", "admin",
             "--bootstrap-role-name", "admin",
@@ -34,7 +36,8 @@ def setup_once(state, secret):
             "--bootstrap-region-id", paths.REGION,
             "--bootstrap-admin-url", paths.KEYSTONE_URL,
             "--bootstrap-internal-url", paths.KEYSTONE_URL,
-            "--bootstrap-public-url", paths.KEYSTONE_URL)
+            "--bootstrap-public-url", paths.KEYSTONE_URL,
+            env={"OS_BOOTSTRAP_PASSWORD": secret["admin"]})
     marker.touch()
 
 
