@@ -52,16 +52,6 @@ class Outcome:
         self.request_id = request_id or getattr(reason, 'request_id', None)
 
 
-def check_argument(argument):
-    """Refuse an argument that names no backup at all."""
-    if not argument.strip():
-        raise errors.InvalidBackupId(
-            'A backup name or ID must not be empty or blank.')
-    if ids.has_control_characters(argument):
-        raise errors.InvalidBackupId(
-            'Backup name or ID %r contains control characters.' % argument)
-
-
 class BulkDelete:
     """Delete a stream of backups named by ID or name."""
 
@@ -116,7 +106,7 @@ class BulkDelete:
     def _one(self, argument):
         outcome = Outcome(argument=argument)
         try:
-            check_argument(argument)
+            ids.check_name_or_id(argument)
             outcome.backup_id, outcome.name = self.client.find(argument)
         except errors.BackupNotFound as exc:
             self._missing(outcome, exc)

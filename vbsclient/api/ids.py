@@ -16,7 +16,17 @@ def is_uuid(value):
         return False
 
 
-def has_control_characters(value):
+def check_name_or_id(value):
+    """Refuse what names no backup at all: blank, or control characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidBackupId(
+            'A backup name or ID must not be empty or blank.')
+    if _has_control_characters(value):
+        raise InvalidBackupId(
+            'Backup name or ID %r contains control characters.' % value)
+
+
+def _has_control_characters(value):
     return any(unicodedata.category(char) in ('Cc', 'Cf') for char in value)
 
 
@@ -32,16 +42,12 @@ def path_segment(backup_id):
     one backup: empty or blank strings, dot segments, separators, escapes
     and control characters.
     """
-    if not isinstance(backup_id, str) or not backup_id.strip():
-        raise InvalidBackupId('A backup ID must not be empty or blank.')
+    check_name_or_id(backup_id)
     if backup_id != backup_id.strip():
         raise InvalidBackupId(
             'Backup ID %r has leading or trailing white space.' % backup_id)
     if backup_id in ('.', '..'):
         raise InvalidBackupId('%r is not a backup ID.' % backup_id)
-    if has_control_characters(backup_id):
-        raise InvalidBackupId(
-            'Backup ID %r contains control characters.' % backup_id)
     if _UNSAFE.search(backup_id):
         raise InvalidBackupId(
             'Backup ID %r contains a character that is not allowed in an '

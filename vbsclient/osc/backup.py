@@ -18,14 +18,11 @@ from osc_lib import utils
 from vbsclient.api import client as api_client
 from vbsclient.api import deletion
 from vbsclient.api import errors
+from vbsclient.api import ids
 from vbsclient.api import retry
 from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
-DEFAULT_PARALLEL = deletion.DEFAULT_PARALLEL
-DEFAULT_TIMEOUT = deletion.DEFAULT_TIMEOUT
-DEFAULT_CONNECT_TIMEOUT = api_client.DEFAULT_CONNECT_TIMEOUT
-DEFAULT_READ_TIMEOUT = api_client.DEFAULT_READ_TIMEOUT
 EXIT_INTERRUPTED = 130
 
 
@@ -43,14 +40,14 @@ class NetworkOptions:
                  % (retry.MAX_RETRY_AFTER, retry.DEFAULT_RETRIES))
         group.add_argument(
             '--connect-timeout', metavar='<seconds>', type=_positive(float),
-            default=DEFAULT_CONNECT_TIMEOUT,
+            default=api_client.DEFAULT_CONNECT_TIMEOUT,
             help='Seconds to wait for a connection (default: %g)'
-                 % DEFAULT_CONNECT_TIMEOUT)
+                 % api_client.DEFAULT_CONNECT_TIMEOUT)
         group.add_argument(
             '--read-timeout', metavar='<seconds>', type=_positive(float),
-            default=DEFAULT_READ_TIMEOUT,
+            default=api_client.DEFAULT_READ_TIMEOUT,
             help='Seconds to wait for an answer (default: %g)'
-                 % DEFAULT_READ_TIMEOUT)
+                 % api_client.DEFAULT_READ_TIMEOUT)
         return parser
 
     def vbs_client(self, parsed_args):
@@ -93,14 +90,14 @@ class DeleteBackup(NetworkOptions, command.Lister):
             help='Wait until every deleted backup is gone')
         parser.add_argument(
             '--timeout', metavar='<seconds>', type=_positive(float),
-            default=DEFAULT_TIMEOUT,
+            default=deletion.DEFAULT_TIMEOUT,
             help='With --wait, how long to wait in all (default: %d)'
-                 % DEFAULT_TIMEOUT)
+                 % deletion.DEFAULT_TIMEOUT)
         parser.add_argument(
             '--parallel', metavar='<n>', type=_positive(int),
-            default=DEFAULT_PARALLEL,
+            default=deletion.DEFAULT_PARALLEL,
             help='Requests in flight at once; 1 is strictly sequential '
-                 '(default: %d)' % DEFAULT_PARALLEL)
+                 '(default: %d)' % deletion.DEFAULT_PARALLEL)
         parser.add_argument(
             '--ignore-missing', action='store_true',
             help='A backup that does not exist (checked: really gone) counts '
@@ -151,7 +148,7 @@ class DeleteBackup(NetworkOptions, command.Lister):
         try:
             for argument in parsed_args.backups:
                 if argument != '-':
-                    deletion.check_argument(argument)
+                    ids.check_name_or_id(argument)
         except errors.InvalidBackupId as exc:
             raise exceptions.CommandError(str(exc))
         bulk = self._bulk = deletion.BulkDelete(
