@@ -49,7 +49,18 @@ def make_client(instance):
         interface=cloud.get_interface(DEFAULT_SERVICE_TYPE),
         region_name=cloud.get_region_name(DEFAULT_SERVICE_TYPE),
         endpoint_override=cloud.get_endpoint(DEFAULT_SERVICE_TYPE),
+        # clouds.yaml's api_timeout, as for every other service; a
+        # command's --read-timeout overrides it.
+        read_timeout=_api_timeout(cloud, client.DEFAULT_READ_TIMEOUT),
     )
+
+
+def _api_timeout(cloud, default):
+    try:
+        timeout = float(cloud.config.get('api_timeout'))
+    except (TypeError, ValueError, AttributeError):
+        return default
+    return timeout if 0 < timeout < float('inf') else default
 
 
 def build_option_parser(parser):

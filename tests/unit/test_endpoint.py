@@ -3,6 +3,7 @@ import pytest
 from vbsclient.api import client as api_client
 from vbsclient.api import endpoint
 from vbsclient.api import errors
+from vbsclient.osc import hints
 from tests.unit.conftest import (PROJECT_ID, make_session, register_token,
                                  vbs_calls)
 
@@ -60,10 +61,14 @@ def test_missing_endpoint_says_what_was_looked_for_and_how_to_override(
         client.delete('592a0c4d-65a3-4051-8d51-1e2b6401b2d8')
     message = str(info.value)
     for expected in ("'vbs'", 'eu-nl', 'internal', 'vbs_endpoint_override',
-                     '--os-vbs-endpoint-override', '--os-vbs-service-type',
                      '%(project_id)s'):
         assert expected in message
     assert '\n' not in message
+    # The API layer names no option; the CLI layer adds them.
+    assert '--os-vbs' not in message
+    cli_message = hints.with_hint(message, info.value)
+    for expected in ('--os-vbs-endpoint-override', '--os-vbs-service-type'):
+        assert expected in cli_message
     assert not vbs_calls(requests_mock)
 
 

@@ -9,9 +9,11 @@ import urllib3
 
 from vbsclient.api import errors
 from vbsclient.api import retry
+from vbsclient.api import run
 from tests.unit.conftest import AUTH_URL, backup_url, vbs_calls
 
 A = '11111111-1111-4111-8111-111111111111'
+B = '22222222-2222-4222-8222-222222222222'
 
 
 def test_backoff_grows_is_bounded_and_jittered():
@@ -62,7 +64,7 @@ def test_the_budget_runs_out_with_the_last_answer(retrying_client, cloud,
         retrying_client.delete(A)
     assert info.value.status_code == 503
     assert len(vbs_calls(cloud)) == 4  # 1 + 3 retries
-    assert not info.value.after_uncertain_attempt
+    assert not isinstance(info.value, errors.Unconfirmed)
 
 
 def test_no_retry_for_answers_that_would_not_change(retrying_client, cloud,
@@ -81,8 +83,9 @@ def test_a_refused_connection_is_retried_and_certain(retrying_client,
     cloud.delete(backup_url(A), [{'exc': refused}, {'status_code': 404}])
     with pytest.raises(errors.ApiError) as info:
         retrying_client.delete(A)
+    # Never reached a server: the 404 is certain.
+    assert type(info.value) is errors.ApiError
     assert info.value.status_code == 404
-    assert not info.value.after_uncertain_attempt  # never reached a server
 
 
 @pytest.mark.parametrize('failure', [
@@ -92,16 +95,16 @@ def test_a_refused_connection_is_retried_and_certain(retrying_client,
 def test_a_cut_off_attempt_makes_a_later_answer_uncertain(
         retrying_client, cloud, pauses, failure):
     cloud.delete(backup_url(A), [{'exc': failure}, {'status_code': 404}])
-    with pytest.raises(errors.ApiError) as info:
+    with pytest.raises(errors.Unconfirmed) as info:
         retrying_client.delete(A)
-    assert info.value.after_uncertain_attempt
+    assert info.value.cause.status_code == 404
 
 
 def test_gateway_timeouts_are_uncertain(retrying_client, cloud, pauses):
     cloud.delete(backup_url(A), [{'status_code': 504}, {'status_code': 404}])
-    with pytest.raises(errors.ApiError) as info:
+    with pytest.raises(errors.Unconfirmed) as info:
         retrying_client.delete(A)
-    assert info.value.after_uncertain_attempt
+    assert info.value.cause.status_code == 404
 
 
 def test_an_expired_token_is_renewed_once_and_the_run_goes_on(
@@ -116,34 +119,74 @@ def test_an_expired_token_is_renewed_once_and_the_run_goes_on(
 
 def test_stopping_ends_retries(retrying_client, cloud, pauses):
     cloud.delete(backup_url(A), status_code=503)
-    retrying_client.stopping.set()
+    stopped = run.Run()
+    stopped.stopping.set()
+    with pytest.raises(errors.ApiError):
+        retrying_client.bound(run=stopped).delete(A)
+    assert len(vbs_calls(cloud)) == 1
+    # The stop belonged to that run: the client itself still retries.
     with pytest.raises(errors.ApiError):
         retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 1
+    assert len(vbs_calls(cloud)) == 1 + 4
 
 
 def test_timeouts_are_passed_to_every_request(retrying_client, cloud):
     cloud.delete(backup_url(A), status_code=202)
-    retrying_client.connect_timeout, retrying_client.read_timeout = 3, 7
-    retrying_client.delete(A)
+    retrying_client.configured(connect_timeout=3, read_timeout=7).delete(A)
     assert cloud.last_request.timeout == (3, 7)
 
 
-def test_a_401_left_by_a_parallel_renewal_gets_one_more_attempt(
+def test_a_401_for_a_token_renewed_meanwhile_is_sent_again(
         retrying_client, cloud, pauses):
-    # keystoneauth renews after the first 401; a second one is what a
-    # thread sees when another thread has just cleared the token.
-    cloud.delete(backup_url(A), [{'status_code': 401}, {'status_code': 401},
+    # Another request renewed the token while this one was on its way:
+    # this one is sent again with the new token, with no login of its own.
+    bulk_run = run.Run()
+    client = retrying_client.bound(run=bulk_run)
+    cloud.get(backup_url(A), json={'backup': {'id': A}})
+    client.get(A)  # the first token, accepted
+
+    def renewed_meanwhile(request, context):
+        bulk_run.tokens.generation += 1  # as a parallel renewal does
+        context.status_code = 401
+        return ''
+    cloud.delete(backup_url(A), [{'text': renewed_meanwhile},
                                  {'status_code': 202}])
-    retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 3 and pauses == []
+    client.delete(A)
+    assert len(_tokens(cloud)) == 1 and pauses == []
 
 
-def test_a_401_that_stays_is_a_failure_soon(retrying_client, cloud, pauses):
+def test_an_endpoint_that_rejects_every_token_costs_two_logins(
+        retrying_client, cloud, pauses):
     cloud.delete(backup_url(A), status_code=401, json={'error': {
         'message': 'The request you have made requires authentication.',
         'code': 401}})
+    bulk_run = run.Run()
+    client = retrying_client.bound(run=bulk_run)
     with pytest.raises(errors.ApiError) as info:
-        retrying_client.delete(A)
+        client.delete(A)
     assert info.value.status_code == 401
-    assert len(vbs_calls(cloud)) == 4  # keystoneauth's renewal, and ours
+    assert 'requires authentication' in str(info.value)
+    assert len(vbs_calls(cloud)) == 2 and len(_tokens(cloud)) == 2
+    # The run has given up: the next backup fails at once, unsent.
+    with pytest.raises(errors.RunAborted) as info:
+        client.delete(B)
+    assert 'rejects even a new token' in str(info.value)
+    assert len(vbs_calls(cloud)) == 2 and len(_tokens(cloud)) == 2
+
+
+def test_a_token_that_expires_after_working_is_renewed_every_time(
+        retrying_client, cloud, pauses):
+    bulk_run = run.Run()
+    client = retrying_client.bound(run=bulk_run)
+    for _ in range(3):  # worked, expired, renewed: three times over
+        cloud.delete(backup_url(A), [{'status_code': 202},
+                                     {'status_code': 401},
+                                     {'status_code': 202}])
+        client.delete(A)
+        client.delete(A)
+    assert len(_tokens(cloud)) == 4
+
+
+def _tokens(cloud):
+    return [r for r in cloud.request_history
+            if r.url == AUTH_URL + '/auth/tokens']

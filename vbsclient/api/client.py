@@ -8,29 +8,40 @@ Usable as a library without the CLI:
     client = BackupClient(session.Session(auth=...), region_name='eu-de')
     client.delete('592a0c4d-65a3-4051-8d51-1e2b6401b2d8')
 
-keystoneauth does authentication, token renewal, the catalog, TLS
-verification and timeouts; this class only builds the requests and turns
-error answers into ApiError.
+keystoneauth does authentication, the catalog, TLS verification and the
+user agent; vbsclient.api.transport bounds each attempt; this class builds
+the requests, checks that each answer is the API's own, and turns the
+rest into errors.
 """
 
+import copy
+import json
 import logging
 import threading
 import urllib.parse
 
 from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ksa_exceptions
-from keystoneauth1 import session as ksa_session
-import requests
 
 from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.api import ids
 from vbsclient.api import retry
+from vbsclient.api import run as api_run
+from vbsclient.api import text as safe_text
+from vbsclient.api import transport
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+# A request, retries and pauses included, ends within this many attempts'
+# time (connect + read timeout each); so does each backup of a bulk delete.
+BUDGET_IN_ATTEMPTS = 3
+# A backup list that has not ended after this many pages never will.
+MAX_PAGES = 10000
+# What each call answers when it succeeds (the spec's "normal" status).
+_SUCCESS = {'GET': 200, 'DELETE': 202, 'POST': 202}
 
 
 class BackupClient:
@@ -38,8 +49,11 @@ class BackupClient:
 
     retries: how often one request is retried after a connection failure,
     a 502/503/504 or throttling (413/429, waiting as Retry-After says).
-    connect_timeout, read_timeout: seconds; a hung server never hangs a
-    caller for longer than the read timeout per attempt.
+    connect_timeout, read_timeout: seconds; together they bound a whole
+    attempt, and BUDGET_IN_ATTEMPTS of them a whole request.
+
+    configured() and bound() return copies that share the endpoint (and
+    its connections) but not their settings or run state.
     """
 
     def __init__(self, session, api_version='3', service_type='vbs',
@@ -56,55 +70,51 @@ class BackupClient:
         self.retries = retries
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        # Set it to stop retrying (e.g. on Ctrl-C); requests in flight end.
-        self.stopping = threading.Event()
-        self._adapter = None
+        self._place = _Place(self)
+        self._run = None       # None: each request is a run of its own
+        self._deadline = None  # time.monotonic() by which to give up
+
+    def configured(self, retries=None, connect_timeout=None,
+                   read_timeout=None):
+        """A copy with other network settings (None: keep this one's)."""
+        other = copy.copy(self)
+        for name, value in (('retries', retries),
+                            ('connect_timeout', connect_timeout),
+                            ('read_timeout', read_timeout)):
+            if value is not None:
+                setattr(other, name, value)
+        return other
+
+    def bound(self, run=None, deadline=None):
+        """A copy whose requests belong to `run` (a vbsclient.api.run.Run)
+        and give up at `deadline` (a time.monotonic() value)."""
+        other = copy.copy(self)
+        other._run = run if run is not None else self._run
+        other._deadline = deadline
+        return other
+
+    @property
+    def budget(self):
+        """Seconds one request (or one backup of a bulk delete) may take."""
+        return BUDGET_IN_ATTEMPTS * (self.connect_timeout + self.read_timeout)
 
     # -- the endpoint ---------------------------------------------------------
 
     @property
     def adapter(self):
-        """A keystoneauth Adapter rooted at the backups API.
+        return self._place.adapter()
 
-        Built on first use: finding the endpoint needs a token and the
-        catalog, which a command's --help never should.
+    def check_endpoint(self):
+        """Find the endpoint now; raise ConfigurationError if none works.
+
+        Costs a token (and the catalog), not a request to VBS.
         """
-        if self._adapter is None:
-            self._adapter = adapter.Adapter(
-                self.session,
-                service_type=self.service_type,
-                interface=self.interface,
-                region_name=self.region_name,
-                endpoint_override=self._endpoint(),
-                logger=LOG,
-                # Retries are vbsclient.api.retry's; see why there.
-                connect_retries=0,
-                status_code_retries=0,
-            )
-        return self._adapter
-
-    def _endpoint(self):
-        if self.endpoint_override:
-            # keystoneauth fills in %(project_id)s at request time.
-            return self.endpoint_override
-        try:
-            return endpoint.from_catalog(
-                self.session, self.service_type, self.interface,
-                self.region_name, self.api_version)
-        except ksa_exceptions.ClientException as exc:
-            raise _transport_error(exc) from exc
+        self._place.adapter()
 
     def allow_parallel(self, workers):
-        """Let `workers` threads share the session without queueing.
-
-        requests keeps 10 connections per host; more workers than that
-        would open and drop connections instead of reusing them.
-        """
-        if workers <= requests.adapters.DEFAULT_POOLSIZE:
-            return
-        pool = ksa_session.TCPKeepAliveAdapter(pool_maxsize=workers)
-        for scheme in ('https://', 'http://'):
-            self.session.session.mount(scheme, pool)
+        """Let `workers` threads share the session without queueing for
+        connections (requests keeps 10 per host by default)."""
+        transport.mount(self.session, workers)
 
     # -- operations -----------------------------------------------------------
 
@@ -112,24 +122,32 @@ class BackupClient:
         """Ask for the backup's deletion; return the request ID.
 
         202 means accepted: the backup goes to "deleting", then disappears
-        (see wait helpers in vbsclient.api.deletion).
+        (see the waiting in vbsclient.api.deletion). Raises Unconfirmed when
+        the request failed after an earlier attempt was cut off.
         """
-        response = self._request(
-            'DELETE', 'backups/' + ids.path_segment(backup_id))
-        return errors.request_id_of(response)
+        return self._send_once(
+            'DELETE', 'backups/' + ids.path_segment(backup_id)).request_id
 
     def force_delete(self, backup_id):
         """Delete a backup whatever its status (admin; os-force_delete)."""
-        response = self._request(
+        return self._send_once(
             'POST', 'backups/%s/action' % ids.path_segment(backup_id),
-            json={'os-force_delete': {}})
-        return errors.request_id_of(response)
+            json={'os-force_delete': {}}).request_id
 
     def get(self, backup_id):
-        """Return the backup's record (a dict)."""
-        response = self._request(
-            'GET', 'backups/' + ids.path_segment(backup_id))
-        return response.json()['backup']
+        """Return the backup's record (a dict).
+
+        Raises NotFound only when the API itself says the backup does not
+        exist: a 404 from a wrong endpoint is an error of its own.
+        """
+        path = 'backups/' + ids.path_segment(backup_id)
+        try:
+            answer = self._request('GET', path)
+        except errors.ApiError as exc:
+            if exc.status_code == 404 and not isinstance(exc, errors.NotFound):
+                raise self._place.explain_404(exc)
+            raise
+        return _field(answer, _json(answer), 'backup', dict)
 
     def find(self, name_or_id):
         """Return (backup_id, name) for a backup ID or an exact name.
@@ -145,11 +163,13 @@ class BackupClient:
                    if b.get('name') == name_or_id]
         if not matches:
             raise errors.BackupNotFound(
-                'No backup with name or ID %r exists.' % name_or_id)
+                'No backup with name or ID %s exists.'
+                % safe_text.quoted(name_or_id))
         if len(matches) > 1:
             raise errors.AmbiguousName(
-                '%d backups are named %r (%s): name one by its ID.'
-                % (len(matches), name_or_id, ', '.join(matches)))
+                '%d backups are named %s (%s): name one by its ID.'
+                % (len(matches), safe_text.quoted(name_or_id),
+                   safe_text.cap(', '.join(matches), 1000)))
         return matches[0], name_or_id
 
     def list(self, detailed=False, **filters):
@@ -157,7 +177,7 @@ class BackupClient:
 
         Filters: name, status, volume_id, limit (page size), marker, and any
         other query parameter the server takes. Unset (None) ones are left
-        out.
+        out. Every record has a string "id".
         """
         query = {k: v for k, v in filters.items() if v is not None}
         path = 'backups/detail' if detailed else 'backups'
@@ -167,59 +187,246 @@ class BackupClient:
             if page in pages_seen:
                 # A server whose "next" link points back would loop forever.
                 raise errors.VbsError(
-                    'The server sent the same backup list page twice '
-                    '(%s); stopping.' % urllib.parse.urlencode(query))
+                    'The server sent the same backup list page twice; '
+                    'stopping.')
+            if len(pages_seen) >= MAX_PAGES:
+                raise errors.VbsError(
+                    'The server\'s backup list did not end after %d pages; '
+                    'stopping.' % MAX_PAGES)
             pages_seen.add(page)
-            body = self._request('GET', path, params=query).json()
-            yield from body.get('backups', [])
-            query = _next_page_query(body)
+            answer = self._request('GET', path, params=query)
+            document = _json(answer)
+            backups = _backups(answer, document)
+            yield from backups
+            query = _next_page_query(document)
+            if query is not None and not backups:
+                # An empty page cannot be followed by more backups.
+                raise errors.VbsError(
+                    'The server sent an empty backup list page with a link '
+                    'to a next one; stopping.')
+
+    def serves_backups(self):
+        """Whether the endpoint answers a backup list as the API does
+        (one cheap request; the answer is remembered)."""
+        return self._place.probe()
 
     # -- plumbing -------------------------------------------------------------
 
+    def _send_once(self, method, path, **kwargs):
+        """Send a request that must not be taken as done twice (a delete):
+        a failure after a cut-off attempt raises Unconfirmed."""
+        final = self._call(method, path, **kwargs)
+        error = final.error or self._answer_error(final.answer)
+        if error is None:
+            return final.answer
+        if final.may_have_acted:
+            raise errors.Unconfirmed(error)
+        raise error
+
     def _request(self, method, path, **kwargs):
-        """Send with retries; raise ApiError for an error answer."""
-        adapter = self.adapter  # the catalog lookup is not retried here
-        policy = retry.RetryPolicy(self.retries, self.stopping)
-        response, uncertain = policy.call(
-            lambda: self._attempt(adapter, method, path, **kwargs))
-        if response.status_code >= 400:
-            raise errors.ApiError.from_response(
-                response, after_uncertain_attempt=uncertain)
-        return response
+        """Send with retries; return the answer or raise its error."""
+        final = self._call(method, path, **kwargs)
+        error = final.error or self._answer_error(final.answer)
+        if error is not None:
+            raise error
+        return final.answer
 
-    def _attempt(self, adapter, method, path, **kwargs):
+    def _call(self, method, path, **kwargs):
+        run = self._run or api_run.Run()
+        place = self._place.adapter()  # not retried: a setting, not a fault
+        deadline = self._deadline
+        if deadline is None:
+            deadline = api_run.now() + self.budget
+        policy = retry.RetryPolicy(self.retries, run.stopping,
+                                   deadline=deadline)
+        return policy.call(
+            lambda: self._attempt(run, place, deadline, method, path,
+                                  **kwargs))
+
+    def _attempt(self, run, place, deadline, method, path, **kwargs):
+        run.check()
+        remaining = deadline - api_run.now()
+        if remaining <= 0:
+            raise errors.TransportError(
+                'out of time: %g s for this backup, retries included'
+                % self.budget, may_have_reached_server=False, retriable=False)
+        connect = min(self.connect_timeout, remaining)
+        read = max(min(self.read_timeout, remaining - connect), 0.001)
+        generation = run.tokens.generation
         try:
-            # keystoneauth re-authenticates once on a 401 (expired token).
-            return adapter.request(
-                path, method, raise_exc=False,
-                timeout=(self.connect_timeout, self.read_timeout), **kwargs)
+            answer = transport.send(place, method, path, connect, read,
+                                    **kwargs)
+        except errors.TransportError as exc:
+            run.no_answer(exc)
+            raise
+        except errors.AuthenticationFailed as exc:
+            if exc.status_code in (401, 403):
+                run.abort('Keystone refused the credentials: %s' % exc)
+            raise
+        run.answered()
+        if answer.status == 401:
+            answer.token_renewed = run.tokens.rejected(
+                generation, self.session, errors.ApiError.from_answer(answer))
+        else:
+            run.tokens.accepted(generation)
+        return answer
+
+    def _answer_error(self, answer):
+        """None for the API's success status; else the error it stands for."""
+        if answer.status >= 400:
+            return errors.ApiError.from_answer(answer)
+        if 300 <= answer.status < 400:
+            return _redirect_error(answer)
+        method = answer.method
+        if answer.status != _SUCCESS.get(method, 200):
+            return errors.UnexpectedAnswer(
+                answer.status,
+                'The endpoint answered %s with HTTP %d, not the backup API\'s '
+                '%d' % (method, answer.status, _SUCCESS.get(method, 200)),
+                request_id=answer.request_id,
+                hint='the VBS endpoint is probably wrong')
+        return None
+
+
+class _Place:
+    """Where the API is, shared by a client and its copies: the adapter
+    (found once, from the override or the catalog), and whether the
+    endpoint was seen to serve the backup API."""
+
+    def __init__(self, client):
+        self._client = client
+        self._adapter = None
+        self._serves_backups = None
+        self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()
+
+    def adapter(self):
+        with self._lock:
+            if self._adapter is None:
+                client = self._client
+                url = self._url()
+                transport.mount(client.session, 1)
+                self._adapter = adapter.Adapter(
+                    client.session,
+                    service_type=client.service_type,
+                    interface=client.interface,
+                    region_name=client.region_name,
+                    endpoint_override=url,
+                    logger=LOG,
+                    # Retries are vbsclient.api.retry's; see why there.
+                    connect_retries=0,
+                    status_code_retries=0,
+                )
+            return self._adapter
+
+    def _url(self):
+        client = self._client
+        if client.endpoint_override:
+            # keystoneauth fills in %(project_id)s at request time.
+            return endpoint.check_override(client.endpoint_override)
+        try:
+            return endpoint.from_catalog(
+                client.session, client.service_type, client.interface,
+                client.region_name, client.api_version)
         except ksa_exceptions.ClientException as exc:
-            raise _transport_error(exc) from exc
+            raise errors.EndpointNotFound(
+                'The VBS endpoint could not be found: %s'
+                % errors.one_line(exc)) from exc
+
+    def probe(self):
+        """List one backup; True if the answer is the API's own list."""
+        with self._probe_lock:  # one probe, however many ask at once
+            if self._serves_backups is None:
+                client = self._client
+                try:
+                    answer = client._request('GET', 'backups',
+                                             params={'limit': 1})
+                    _backups(answer, _json(answer))
+                    self._serves_backups = True
+                except errors.ApiError:
+                    self._serves_backups = False
+                except errors.VbsError:
+                    return False  # no answer: unknown, asked again later
+            return self._serves_backups
+
+    def explain_404(self, exc):
+        """A 404 whose body is not the API's own "not found": NotFound if
+        the endpoint serves backups, else an error that says it looks
+        wrong."""
+        if self.probe():
+            return errors.NotFound(exc.status_code, exc.message,
+                                   exc.error_code, exc.request_id)
+        return errors.ApiError(
+            exc.status_code, exc.message, exc.error_code, exc.request_id,
+            hint='the VBS endpoint does not look like the backup API (a '
+                 'backup list there fails too): check the VBS endpoint')
 
 
-def _next_page_query(body):
+def _redirect_error(answer):
+    location = answer.headers.get('location')
+    if location:
+        target = urllib.parse.urljoin(answer.url, location)
+        host = urllib.parse.urlsplit(target).hostname or location
+        where = 'a redirect to host %s' % safe_text.quoted(host, 100)
+    else:
+        where = 'a redirect without a location'
+    return errors.UnexpectedAnswer(
+        answer.status,
+        'The endpoint answered with %s, which was not followed' % where,
+        request_id=answer.request_id,
+        hint='the VBS endpoint is probably wrong')
+
+
+def _field(answer, document, key, kind):
+    """document[key] of a JSON answer, which must be a `kind`."""
+    value = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(value, kind):
+        raise _malformed(answer, 'no %r %s in it' % (key, kind.__name__))
+    return value
+
+
+def _backups(answer, document):
+    backups = _field(answer, document, 'backups', list)
+    for backup in backups:
+        if not isinstance(backup, dict) or \
+                not isinstance(backup.get('id'), str):
+            raise _malformed(answer, 'a backup without an ID in it')
+    return backups
+
+
+def _json(answer):
+    try:
+        return json.loads(answer.body.decode('utf-8'))
+    except (ValueError, RecursionError) as exc:
+        raise _malformed(answer, 'not JSON: %s' % safe_text.cap(
+            errors.one_line(exc), 80)) from None
+
+
+def _malformed(answer, what):
+    kind = answer.content_type or 'no content type'
+    if answer.truncated:
+        what = 'longer than %d bytes' % transport.MAX_BODY
+    return errors.UnexpectedAnswer(
+        answer.status,
+        'The answer to %s is not the backup API\'s (%s, %s)'
+        % (answer.method, safe_text.cap(kind, 60), what),
+        request_id=answer.request_id,
+        hint='the VBS endpoint is probably wrong')
+
+
+def _next_page_query(document):
     """The query of the "next" link, or None on the last page.
 
     Only the query is taken: the link's host and path are the server's idea
     of its own address, which behind a proxy or gateway may not be the
     endpoint we were configured with, and our token goes where we request.
     """
-    for link in body.get('backups_links') or ():
-        if link.get('rel') == 'next' and link.get('href'):
+    links = document.get('backups_links') or ()
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if isinstance(link, dict) and link.get('rel') == 'next' \
+                and isinstance(link.get('href'), str) and link['href']:
             query = urllib.parse.urlsplit(link['href']).query
             return dict(urllib.parse.parse_qsl(query))
     return None
-
-
-def _transport_error(exc):
-    """One line for keystoneauth's own failures (no HTTP error answer)."""
-    if isinstance(exc, ksa_exceptions.EndpointNotFound):
-        return errors.EndpointNotFound(str(exc))
-    if isinstance(exc, ksa_exceptions.HttpError):
-        # Raised while authenticating (e.g. wrong password): keystoneauth has
-        # already turned the answer into a message.
-        return errors.ApiError(
-            exc.http_status, exc.message, request_id=exc.request_id)
-    return errors.TransportError(
-        '%s: %s' % (type(exc).__name__, exc),
-        may_have_reached_server=retry.may_have_reached_server(exc))

@@ -16,6 +16,7 @@ import uuid
 from vbsclient.api import concurrency
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import run as api_run
 
 # Outcome results.
 DELETED = 'deleted'                  # the server accepted the delete (202)
@@ -41,6 +42,8 @@ class Outcome:
     result: str = None
     reason: str = None
     request_id: str = None
+    # The failure behind a failed result, for whoever reports it.
+    error: Exception = dataclasses.field(default=None, repr=False)
 
     @property
     def failed(self):
@@ -50,6 +53,8 @@ class Outcome:
         self.result = FAILED
         self.reason = str(reason)
         self.request_id = request_id or getattr(reason, 'request_id', None)
+        if isinstance(reason, Exception):
+            self.error = reason
 
 
 class BulkDelete:
@@ -57,7 +62,10 @@ class BulkDelete:
 
     def __init__(self, client, force=False, ignore_missing=False,
                  dry_run=False, parallel=DEFAULT_PARALLEL, progress=None):
-        self.client = client
+        # Requests of this run share its stop event and circuit breaker,
+        # not the caller's client: a later run starts afresh.
+        self.run_state = api_run.Run()
+        self.client = client.bound(run=self.run_state)
         self.force = force
         self.ignore_missing = ignore_missing
         self.dry_run = dry_run
@@ -65,7 +73,6 @@ class BulkDelete:
         self.progress = progress or _NoProgress()
         self._claimed = set()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
 
     def stop(self):
         """Stop sending (e.g. on Ctrl-C); safe from a signal handler.
@@ -74,12 +81,11 @@ class BulkDelete:
         end as not-attempted; a wait stops, leaving accepted deletes as
         "deleted" (accepted, not seen gone).
         """
-        self._stopping.set()
-        self.client.stopping.set()
+        self.run_state.stopping.set()
 
     @property
     def interrupted(self):
-        return self._stopping.is_set()
+        return self.run_state.stopping.is_set()
 
     def run(self, arguments, wait=False, timeout=DEFAULT_TIMEOUT,
             sleep=None, clock=time.monotonic):
@@ -95,7 +101,8 @@ class BulkDelete:
 
     def _each(self, arguments):
         for outcome in concurrency.ordered_map(
-                self._one, arguments, self.parallel, stop=self._stopping,
+                self._one, arguments, self.parallel,
+                stop=self.run_state.stopping,
                 skipped=self._not_attempted):
             if outcome is not None:  # None: a backup already handled
                 self.progress.done(outcome)
@@ -105,9 +112,13 @@ class BulkDelete:
 
     def _one(self, argument):
         outcome = Outcome(argument=argument)
+        # Each backup has its own time budget: lookup, delete, retries and
+        # the GETs that tell what a cut-off attempt did.
+        client = self.client.bound(
+            deadline=api_run.now() + self.client.budget)
         try:
             ids.check_name_or_id(argument)
-            outcome.backup_id, outcome.name = self.client.find(argument)
+            outcome.backup_id, outcome.name = client.find(argument)
         except errors.BackupNotFound as exc:
             self._missing(outcome, exc)
             return outcome
@@ -117,9 +128,9 @@ class BulkDelete:
         if not self._claim(outcome.backup_id):
             return None
         if self.dry_run:
-            self._check_exists(outcome)
+            self._check_exists(client, outcome)
         else:
-            self._delete(outcome)
+            self._delete(client, outcome)
         return outcome
 
     def _claim(self, backup_id):
@@ -146,30 +157,30 @@ class BulkDelete:
                 return None  # named before: that outcome stands for it
         return outcome
 
-    def _delete(self, outcome):
-        remove = self.client.force_delete if self.force else self.client.delete
+    def _delete(self, client, outcome):
+        remove = client.force_delete if self.force else client.delete
         try:
             outcome.request_id = remove(outcome.backup_id)
             outcome.result = DELETED
-        except (errors.ApiError, errors.TransportError) as exc:
-            if exc.after_uncertain_attempt:
-                self._reconcile(outcome, exc)
-            elif getattr(exc, 'status_code', None) == 404 \
-                    and self.ignore_missing and self._really_gone(outcome):
+        except errors.Unconfirmed as exc:
+            self._reconcile(client, outcome, exc.cause)
+        except errors.ApiError as exc:
+            if exc.status_code == 404 and self.ignore_missing \
+                    and self._really_gone(client, outcome):
                 self._missing(outcome, exc)
             else:
                 outcome.fail(exc)
         except errors.VbsError as exc:
             outcome.fail(exc)
 
-    def _reconcile(self, outcome, exc):
+    def _reconcile(self, client, outcome, exc):
         """Report what the server has done when an attempt was cut off.
 
         An attempt that timed out or was reset after it was sent may have
         been carried out: its retry then meets a backup that is deleting
         (400) or gone (404). Neither is this backup's failure.
         """
-        record, get_error = _look_up(self.client, outcome.backup_id)
+        record, get_error = _look_up(client, outcome.backup_id)
         if _not_found(get_error):
             outcome.result = GONE
             outcome.reason = ('gone: an attempt was cut off (%s) and may '
@@ -181,14 +192,15 @@ class BulkDelete:
         else:
             outcome.fail(exc)
 
-    def _really_gone(self, outcome):
+    def _really_gone(self, client, outcome):
         """Confirm a 404 with a GET.
 
         Cinder also answers a DELETE with 404 when no cinder-backup service
         is up, while the backup is still there: that is a failure, not
-        "already missing".
+        "already missing". So is a 404 from an endpoint that does not
+        serve the backup API (see BackupClient.get).
         """
-        return _not_found(_look_up(self.client, outcome.backup_id)[1])
+        return _not_found(_look_up(client, outcome.backup_id)[1])
 
     def _missing(self, outcome, exc):
         if self.ignore_missing:
@@ -198,11 +210,11 @@ class BulkDelete:
         else:
             outcome.fail(exc)
 
-    def _check_exists(self, outcome):
+    def _check_exists(self, client, outcome):
         if outcome.name is not None:  # found by name: the list showed it
             outcome.result = WOULD_DELETE
             return
-        record, error = _look_up(self.client, outcome.backup_id)
+        record, error = _look_up(client, outcome.backup_id)
         if record is not None:
             outcome.name = record.get('name')
             outcome.result = WOULD_DELETE
@@ -221,7 +233,7 @@ class BulkDelete:
         there when the timeout runs out, is that backup's failure.
         """
         # By default the pauses end at once when the run is stopped.
-        sleep = sleep or self._stopping.wait
+        sleep = sleep or self.run_state.stopping.wait
         pending = [o for o in outcomes if o.result == DELETED]
         last_seen = {}
         deadline = clock() + timeout
@@ -230,7 +242,8 @@ class BulkDelete:
             self.progress.waiting(len(pending))
             finished = concurrency.ordered_map(
                 lambda o: _poll(self.client, o, last_seen), pending,
-                self.parallel, stop=self._stopping, skipped=lambda o: False)
+                self.parallel, stop=self.run_state.stopping,
+                skipped=lambda o: False)
             pending = [o for o, done in zip(pending, list(finished))
                        if not done]
             remaining = deadline - clock()
@@ -274,7 +287,8 @@ def _look_up(client, backup_id):
 
 
 def _not_found(error):
-    return getattr(error, 'status_code', None) == 404
+    """Whether the API itself said the backup does not exist."""
+    return isinstance(error, errors.NotFound)
 
 
 def _short(exc):

@@ -11,7 +11,9 @@ import urllib.parse
 
 from keystoneauth1 import exceptions as ksa_exceptions
 
+from vbsclient.api.errors import ConfigurationError
 from vbsclient.api.errors import EndpointNotFound
+from vbsclient.api import text as safe_text
 
 _VERSION_SEGMENT = re.compile(r'^v\d+(\.\d+)?$')
 
@@ -31,6 +33,36 @@ def normalise(catalog_url, project_id, major_version):
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, '', ''))
 
 
+def check_override(url):
+    """Return an endpoint override, or raise ConfigurationError.
+
+    keystoneauth fills the URL in with Python's %-formatting, so a "%"
+    other than %(project_id)s or "%%" would fail (or, worse, format
+    silently) at the first request. Credentials in the URL are refused:
+    requests would send them as Basic authentication, and messages and
+    logs would show them.
+    """
+    shown = safe_text.quoted(safe_text.without_credentials(url))
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ('http', 'https') or \
+            not parts.hostname:
+        raise ConfigurationError(
+            'The VBS endpoint override %s is not an http(s) URL with a host.'
+            % shown)
+    if '@' in parts.netloc:
+        raise ConfigurationError(
+            'The VBS endpoint override %s contains a user name or password: '
+            'remove them (the token is the credential).' % shown)
+    if '%' in url.replace('%(project_id)s', '').replace('%%', ''):
+        raise ConfigurationError(
+            'The VBS endpoint override %s has a "%%" that is not '
+            '%%(project_id)s: write a literal "%%" as "%%%%".' % shown)
+    return url
+
+
 def from_catalog(session, service_type, interface, region_name,
                  major_version):
     """Look the endpoint up in the catalog and normalise it."""
@@ -43,9 +75,8 @@ def from_catalog(session, service_type, interface, region_name,
     if not catalog_url:
         raise EndpointNotFound(
             'No endpoint of service type %r (region %s, interface %s) is in '
-            'the service catalog. Choose another service type with '
-            '--os-vbs-service-type (clouds.yaml: vbs_service_type), or set '
-            'the endpoint with --os-vbs-endpoint-override (clouds.yaml: '
+            'the service catalog: choose another service type, or set the '
+            'endpoint override (clouds.yaml: vbs_service_type, '
             'vbs_endpoint_override), e.g. '
             'https://vbs.example.com/v3/%%(project_id)s.'
             % (service_type, region_name or 'any',

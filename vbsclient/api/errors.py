@@ -1,7 +1,9 @@
 """Exceptions of the API client, and the parsing of server error bodies.
 
 Every failure the client raises prints as one line that says what went
-wrong, what the server said, and what the user can do about it.
+wrong, what the server said, and what can be done about it. The hints name
+no command-line option: the CLI layer adds those (vbsclient.osc.hints).
+Server text is capped here; escaping it for a terminal is the output's job.
 """
 
 import html
@@ -9,19 +11,20 @@ import http
 import json
 import re
 
-# What the user can do, by HTTP status (the spec's table plus throttling).
+from vbsclient.api import text as safe_text
+
+# What can be done, by HTTP status (the spec's table plus throttling).
 _HINTS = {
-    400: "check the backup's status (--force deletes backups in other "
-         "states) and that no incremental backup depends on it",
-    401: "authentication failed: check your credentials or token "
-         "(clouds.yaml, OS_* variables)",
+    400: "check the backup's status and that no incremental backup "
+         "depends on it",
+    401: "authentication failed: check your credentials or token",
     403: "permission denied: your role may not do this; ask an administrator",
     404: "not found: check the backup's name or ID, and the project and "
          "region; it may already be deleted",
-    405: "the endpoint does not support this request: check the endpoint "
-         "and API version (--os-vbs-endpoint-override, --os-vbs-api-version)",
+    405: "the endpoint does not support this request: check the VBS "
+         "endpoint and API version",
     406: "the server cannot answer in a format this client accepts: check "
-         "the endpoint and API version",
+         "the VBS endpoint and API version",
     407: "a proxy requires authentication: check your proxy settings",
     408: "the request timed out: try again",
     409: "the backup is busy or in a conflicting state: wait and try again",
@@ -29,19 +32,26 @@ _HINTS = {
     429: "the service is throttling requests: wait and try again",
     500: "the service failed: try again later; quote the request ID if it "
          "persists",
-    501: "the service does not support this request: check the endpoint "
-         "and API version (--os-vbs-endpoint-override, --os-vbs-api-version)",
+    501: "the service does not support this request: check the VBS "
+         "endpoint and API version",
     502: "the service is unavailable behind its gateway: try again later",
     503: "the service is unavailable: try again later",
     504: "the service did not answer in time: try again later",
 }
+# A 404 whose body is not the backup API's own "Backup ... could not be
+# found" may come from anything at a wrong URL.
+_FOREIGN_404_HINT = ('the answer is not the backup API\'s own "not found": '
+                     'check the VBS endpoint')
 
 _REQUEST_ID_HEADERS = ('x-openstack-request-id', 'x-compute-request-id',
                        'x-request-id')
-_HTML_TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.I | re.S)
-_HTML_TAG = re.compile(r'<[^>]+>')
 _SPACES = re.compile(r'\s+')
-_MAX_MESSAGE = 300
+_BACKUP_NOT_FOUND = re.compile(r'\bbackup\b.{0,100}\bcould not be found',
+                               re.I)
+MAX_MESSAGE = 300
+MAX_REQUEST_ID = 100
+# Only this much of an error body is ever parsed (or read: see transport).
+MAX_ERROR_BODY = 64 * 1024
 
 
 class VbsError(Exception):
@@ -60,7 +70,11 @@ class AmbiguousName(VbsError, LookupError):
     """Several backups have this name; the caller must choose by ID."""
 
 
-class EndpointNotFound(VbsError):
+class ConfigurationError(VbsError):
+    """The client's settings cannot work (an invalid endpoint override)."""
+
+
+class EndpointNotFound(ConfigurationError):
     """No VBS endpoint could be determined."""
 
 
@@ -69,39 +83,55 @@ class TransportError(VbsError):
 
     may_have_reached_server: the failure came after the request was sent
     (a reset, a read timeout), so the server may have carried it out.
+    retriable: another attempt could succeed (not so for a certificate
+    the client does not trust, or a URL that is not valid).
+    timed_out: no answer came in time.
     """
 
-    def __init__(self, message, may_have_reached_server=True):
+    def __init__(self, message, may_have_reached_server=True,
+                 retriable=True, timed_out=False):
         super().__init__(message)
         self.may_have_reached_server = may_have_reached_server
-        self.after_uncertain_attempt = may_have_reached_server
+        self.retriable = retriable
+        self.timed_out = timed_out
+
+
+class RunAborted(VbsError):
+    """Not sent: the run gave up on this endpoint (it is not answering, or
+    it rejects every token), and says why."""
+
+
+class Unconfirmed(VbsError):
+    """A request failed, after an earlier attempt of it was cut off in a
+    way that means the server may have carried it out.
+
+    cause: the final failure. Whoever sent the request must ask the server
+    what really happened (see vbsclient.api.deletion).
+    """
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.request_id = getattr(cause, 'request_id', None)
 
 
 class ApiError(VbsError):
     """The server answered with an error status.
 
-    Carries the HTTP status, the server's own message, the VBS error code
-    (e.g. "VolumeBackup.0113") when the body has one, and the request ID.
+    Carries the HTTP status, the server's own message (capped), the VBS
+    error code (e.g. "VolumeBackup.0113") when the body has one, and the
+    request ID.
     """
 
     def __init__(self, status_code, message, error_code=None,
-                 request_id=None, retry_after=None,
-                 after_uncertain_attempt=False):
+                 request_id=None, retry_after=None, hint=None):
         self.status_code = status_code
         self.message = message
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
-        # An earlier attempt of the same request failed in a way that means
-        # the server may have carried it out (see vbsclient.api.retry).
-        self.after_uncertain_attempt = after_uncertain_attempt
+        self.hint = hint if hint is not None else _status_hint(status_code)
         super().__init__(str(self))
-
-    @property
-    def hint(self):
-        if self.status_code in _HINTS:
-            return _HINTS[self.status_code]
-        return _HINTS[500] if self.status_code >= 500 else None
 
     def __str__(self):
         details = ['HTTP %d' % self.status_code]
@@ -115,41 +145,74 @@ class ApiError(VbsError):
         return line
 
     @classmethod
-    def from_response(cls, response, after_uncertain_attempt=False):
-        message, error_code = _parse_body(response)
+    def from_answer(cls, answer):
+        """The error an error answer (a vbsclient.api.transport.Answer)
+        stands for: NotFound for the backup API's own 404."""
+        message, error_code = parse_body(answer.body)
         if not message:
-            message = response.reason or _status_phrase(response.status_code)
-        return cls(
-            status_code=response.status_code,
-            message=_one_line(message),
-            error_code=error_code,
-            request_id=request_id_of(response),
-            retry_after=response.headers.get('retry-after'),
-            after_uncertain_attempt=after_uncertain_attempt,
+            message = answer.reason or _status_phrase(answer.status)
+        message = one_line(message)
+        kind, hint = cls, None
+        if answer.status == 404:
+            if _BACKUP_NOT_FOUND.search(message):
+                kind = NotFound
+            else:
+                hint = _FOREIGN_404_HINT
+        return kind(
+            status_code=answer.status,
+            message=message,
+            error_code=_cap_code(error_code),
+            request_id=answer.request_id,
+            retry_after=answer.headers.get('retry-after'),
+            hint=hint,
         )
 
 
-def request_id_of(response):
-    """The request ID the server gave this response, if any."""
+class NotFound(ApiError):
+    """The backup API itself says the backup does not exist: its own
+    "Backup ... could not be found", or a 404 from an endpoint that was
+    seen to serve the backup API."""
+
+
+class AuthenticationFailed(ApiError):
+    """Keystone refused to issue a token (e.g. a wrong password)."""
+
+
+class UnexpectedAnswer(ApiError):
+    """An answer that is neither the API's success nor one of its errors:
+    a redirect, another 2xx, or a body that is not the API's JSON. The
+    endpoint is probably not the VBS backup API."""
+
+
+def request_id_of(headers):
+    """The request ID of an answer's headers, if any (capped)."""
     for header in _REQUEST_ID_HEADERS:
-        value = response.headers.get(header)  # case-insensitive lookup
+        value = headers.get(header)  # case-insensitive lookup
         if value:
-            return value
+            return safe_text.cap(value, MAX_REQUEST_ID)
     return None
 
 
-def _parse_body(response):
-    """Return (message, vbs_error_code) from any known error body style."""
-    text = response.text or ''
+def parse_body(body):
+    """Return (message, vbs_error_code) from any known error body style.
+
+    body: bytes. Only the first MAX_ERROR_BODY bytes are looked at, and
+    every step is linear in them: a hostile body costs no more than a
+    kind one of the same length.
+    """
+    text = (body or b'')[:MAX_ERROR_BODY].decode('utf-8', 'replace')
     if not text.strip():
         return None, None
     try:
-        body = json.loads(text)
+        document = json.loads(text)
+    except RecursionError:
+        return 'an error body nested too deeply to read', None
     except ValueError:
         return _message_from_text(text), None
-    if not isinstance(body, dict):
+    if not isinstance(document, dict):
         return None, None
-    return _message_from_json(body)
+    message, code = _message_from_json(document)
+    return (message if isinstance(message, str) else None), code
 
 
 def _message_from_json(body):
@@ -173,20 +236,55 @@ def _code(value):
     return value if isinstance(value, str) and value else None
 
 
+def _cap_code(code):
+    return safe_text.cap(one_line(code), 60) if code else None
+
+
 def _message_from_text(text):
-    title = _HTML_TITLE.search(text)
-    if title:
-        return html.unescape(title.group(1))
-    if '<' in text and '>' in text:
-        text = _HTML_TAG.sub(' ', text)
-    return html.unescape(text)
+    """The <title> of an HTML page, or the text with its tags removed.
+
+    Written with str.find, not regular expressions: each step moves on,
+    so the work is linear whatever the page holds.
+    """
+    lower = text.lower()
+    start = lower.find('<title')
+    if start >= 0:
+        opened = lower.find('>', start)
+        closed = lower.find('</title', opened) if opened >= 0 else -1
+        if closed >= 0:
+            return html.unescape(text[opened + 1:closed])
+    return html.unescape(_without_tags(text))
 
 
-def _one_line(message):
-    message = _SPACES.sub(' ', str(message)).strip()
-    if len(message) > _MAX_MESSAGE:
-        message = message[:_MAX_MESSAGE - 3] + '...'
+def _without_tags(text):
+    kept, position = [], 0
+    while True:
+        start = text.find('<', position)
+        if start < 0:
+            break
+        end = text.find('>', start)
+        if end < 0:
+            break  # no tag closes: the rest is text
+        kept.append(text[position:start])
+        kept.append(' ')
+        position = end + 1
+    kept.append(text[position:])
+    return ''.join(kept)
+
+
+def one_line(message):
+    """Server text as one line of at most MAX_MESSAGE characters."""
+    message = str(message)[:MAX_MESSAGE * 4]
+    message = _SPACES.sub(' ', message).strip()
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE - 3] + '...'
     return message
+
+
+def _status_hint(status_code):
+    if status_code in _HINTS:
+        return _HINTS[status_code]
+    return _HINTS[500] if status_code >= 500 else None
 
 
 def _status_phrase(status_code):

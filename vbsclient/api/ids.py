@@ -6,6 +6,7 @@ import urllib.parse
 import uuid
 
 from vbsclient.api.errors import InvalidBackupId
+from vbsclient.api.text import quoted
 
 
 def is_uuid(value):
@@ -17,17 +18,19 @@ def is_uuid(value):
 
 
 def check_name_or_id(value):
-    """Refuse what names no backup at all: blank, or control characters."""
+    """Refuse what names no backup at all: blank, control characters, or
+    bytes that were not UTF-8 (read with surrogateescape)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidBackupId(
             'A backup name or ID must not be empty or blank.')
-    if _has_control_characters(value):
+    categories = {unicodedata.category(char) for char in value}
+    if 'Cs' in categories:
         raise InvalidBackupId(
-            'Backup name or ID %r contains control characters.' % value)
-
-
-def _has_control_characters(value):
-    return any(unicodedata.category(char) in ('Cc', 'Cf') for char in value)
+            'Backup name or ID %s is not valid UTF-8.' % quoted(value))
+    if categories & {'Cc', 'Cf'}:
+        raise InvalidBackupId(
+            'Backup name or ID %s contains control characters.'
+            % quoted(value))
 
 
 # Characters that would end the path or change its meaning once decoded by a
@@ -45,11 +48,12 @@ def path_segment(backup_id):
     check_name_or_id(backup_id)
     if backup_id != backup_id.strip():
         raise InvalidBackupId(
-            'Backup ID %r has leading or trailing white space.' % backup_id)
+            'Backup ID %s has leading or trailing white space.'
+            % quoted(backup_id))
     if backup_id in ('.', '..'):
-        raise InvalidBackupId('%r is not a backup ID.' % backup_id)
+        raise InvalidBackupId('%s is not a backup ID.' % quoted(backup_id))
     if _UNSAFE.search(backup_id):
         raise InvalidBackupId(
-            'Backup ID %r contains a character that is not allowed in an '
-            'ID (/ \\ ? # %% ;).' % backup_id)
+            'Backup ID %s contains a character that is not allowed in an '
+            'ID (/ \\ ? # %% ;).' % quoted(backup_id))
     return urllib.parse.quote(backup_id, safe='')

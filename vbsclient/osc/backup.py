@@ -1,10 +1,12 @@
 """openstack vbs backup delete | list | show."""
 
 import argparse
+import codecs
 import collections
 import contextlib
 import itertools
 import logging
+import math
 import signal
 import sys
 import threading
@@ -20,14 +22,22 @@ from vbsclient.api import deletion
 from vbsclient.api import errors
 from vbsclient.api import ids
 from vbsclient.api import retry
+from vbsclient.api import text as safe_text
+from vbsclient.osc import hints
 from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
 EXIT_INTERRUPTED = 130
 
 
-class NetworkOptions:
-    """--retries, --connect-timeout and --read-timeout, for every command."""
+class VbsCommand:
+    """What every vbs command has: the network options, a client of its
+    own settings, one-line errors, and output that is safe on a terminal.
+    """
+
+    # Formats that show values exactly; the others are read line by line,
+    # on a terminal or by a script, and get control characters escaped.
+    EXACT_FORMATS = ('json', 'yaml')
 
     def add_network_options(self, parser):
         group = parser.add_argument_group('network options')
@@ -40,25 +50,47 @@ class NetworkOptions:
                  % (retry.MAX_RETRY_AFTER, retry.DEFAULT_RETRIES))
         group.add_argument(
             '--connect-timeout', metavar='<seconds>', type=_positive(float),
-            default=api_client.DEFAULT_CONNECT_TIMEOUT,
             help='Seconds to wait for a connection (default: %g)'
                  % api_client.DEFAULT_CONNECT_TIMEOUT)
         group.add_argument(
             '--read-timeout', metavar='<seconds>', type=_positive(float),
-            default=api_client.DEFAULT_READ_TIMEOUT,
-            help='Seconds to wait for an answer (default: %g)'
-                 % api_client.DEFAULT_READ_TIMEOUT)
+            help='Seconds to wait for a whole answer once connected '
+                 '(default: clouds.yaml\'s api_timeout, else %g). Each '
+                 'backup gets %d times connect and read timeout in all, '
+                 'retries included'
+                 % (api_client.DEFAULT_READ_TIMEOUT,
+                    api_client.BUDGET_IN_ATTEMPTS))
         return parser
 
     def vbs_client(self, parsed_args):
-        client = self.app.client_manager.vbs
-        client.retries = parsed_args.retries
-        client.connect_timeout = parsed_args.connect_timeout
-        client.read_timeout = parsed_args.read_timeout
-        return client
+        """The cloud's client with this command's settings: a copy, so
+        that nothing of this command stays behind for the next one (OSC's
+        interactive shell runs many on one client)."""
+        return self.app.client_manager.vbs.configured(
+            retries=parsed_args.retries,
+            connect_timeout=parsed_args.connect_timeout,
+            read_timeout=parsed_args.read_timeout)
+
+    def run(self, parsed_args):
+        try:
+            return self.run_command(parsed_args)
+        except errors.VbsError as exc:
+            raise exceptions.CommandError(safe_text.escape(
+                hints.with_hint(str(exc), exc)))
+
+    def run_command(self, parsed_args):
+        return super().run(parsed_args)
+
+    def produce_output(self, parsed_args, column_names, data):
+        if parsed_args.formatter not in self.EXACT_FORMATS:
+            if isinstance(self, command.Lister):
+                data = (_escaped(row) for row in data)
+            else:
+                data = _escaped(data)
+        return super().produce_output(parsed_args, column_names, data)
 
 
-class DeleteBackup(NetworkOptions, command.Lister):
+class DeleteBackup(VbsCommand, command.Lister):
     """Delete VBS backup(s).
 
     Each argument is a backup ID (one DELETE request, no lookup) or a
@@ -108,28 +140,31 @@ class DeleteBackup(NetworkOptions, command.Lister):
                  'no DELETE')
         return self.add_network_options(parser)
 
-    def run(self, parsed_args):
+    def run_command(self, parsed_args):
         self._results = collections.Counter()  # result -> backups
         self._bulk = None
         if parsed_args.dry_run and parsed_args.formatter is None:
             parsed_args.formatter = 'table'  # a dry run exists to be read
         if parsed_args.formatter is None:
             for outcome in self._outcomes(parsed_args):
-                if outcome.result == deletion.NOT_ATTEMPTED:
-                    LOG.error("Not attempted (interrupted): '%s'",
-                              outcome.argument)
-                elif outcome.failed:
-                    LOG.error("Failed to delete backup '%s': %s",
-                              outcome.argument, outcome.reason)
+                if outcome.failed:
+                    self._report(outcome, parsed_args)
         else:
-            super().run(parsed_args)
+            super().run_command(parsed_args)
+        return self._exit_status(parsed_args)
+
+    def take_action(self, parsed_args):
+        return self.COLUMNS, (self._row(o, parsed_args)
+                              for o in self._outcomes(parsed_args))
+
+    def _exit_status(self, parsed_args):
         total = sum(self._results.values())
         if self._bulk is not None and self._bulk.interrupted:
-            LOG.error('Interrupted: of %d backups, %s.', total, ', '.join(
+            self._say('Interrupted: of %d backups, %s.' % (total, ', '.join(
                 '%d %s' % (self._results[result], result)
                 for result in (deletion.DELETED, deletion.GONE,
                                deletion.ALREADY_MISSING, deletion.FAILED,
-                               deletion.NOT_ATTEMPTED)))
+                               deletion.NOT_ATTEMPTED))))
             return EXIT_INTERRUPTED
         failed = self._results[deletion.FAILED]
         if failed:
@@ -138,21 +173,38 @@ class DeleteBackup(NetworkOptions, command.Lister):
                 else 'failed to delete'))
         return 0
 
-    def take_action(self, parsed_args):
-        rows = ((o.backup_id, o.name, o.result, o.reason, o.request_id)
-                for o in self._outcomes(parsed_args))
-        return self.COLUMNS, rows
+    def _row(self, outcome, parsed_args):
+        self._bulk.progress.clear()  # a row never follows a progress line
+        return (outcome.backup_id, outcome.name, outcome.result,
+                self._reason(outcome, parsed_args), outcome.request_id)
+
+    def _reason(self, outcome, parsed_args):
+        if outcome.reason is None or outcome.error is None:
+            return outcome.reason
+        return hints.with_hint(outcome.reason, outcome.error,
+                               force=parsed_args.force)
+
+    def _report(self, outcome, parsed_args):
+        name = safe_text.quoted(outcome.argument)
+        if outcome.result == deletion.NOT_ATTEMPTED:
+            self._say('Not attempted (interrupted): %s' % name)
+        else:
+            self._say('Failed to delete backup %s: %s' % (
+                name, safe_text.escape(self._reason(outcome, parsed_args))))
+
+    def _say(self, line):
+        if self._bulk is not None:
+            self._bulk.progress.clear()
+        LOG.error('%s', line)
 
     def _outcomes(self, parsed_args):
         """Run the deletion; yield outcomes as they come, counting them."""
-        try:
-            for argument in parsed_args.backups:
-                if argument != '-':
-                    ids.check_name_or_id(argument)
-        except errors.InvalidBackupId as exc:
-            raise exceptions.CommandError(str(exc))
+        self._check_arguments(parsed_args.backups)
+        client = self.vbs_client(parsed_args)
+        # A setting that cannot work is one error, before any backup.
+        client.check_endpoint()
         bulk = self._bulk = deletion.BulkDelete(
-            self.vbs_client(parsed_args), force=parsed_args.force,
+            client, force=parsed_args.force,
             ignore_missing=parsed_args.ignore_missing,
             dry_run=parsed_args.dry_run, parallel=parsed_args.parallel,
             progress=progress.Progress())
@@ -166,8 +218,21 @@ class DeleteBackup(NetworkOptions, command.Lister):
         finally:
             bulk.progress.close()
 
+    def _check_arguments(self, backups):
+        """Bad input on the command line is one error before any request."""
+        for argument in backups:
+            if argument != '-':
+                ids.check_name_or_id(argument)
+        if '-' in backups and getattr(self.app, 'interactive_mode', False):
+            # There, standard input holds the shell's next commands.
+            raise exceptions.CommandError(
+                '"-" (backups from standard input) cannot be used in the '
+                'interactive shell, whose standard input is its commands: '
+                'run the command on its own, e.g. "openstack vbs backup '
+                'delete - < ids.txt".')
 
-class ListBackup(NetworkOptions, command.Lister):
+
+class ListBackup(VbsCommand, command.Lister):
     """List VBS backups (all pages)."""
 
     COLUMNS = ('ID', 'Name', 'Status', 'Size', 'Volume ID')
@@ -205,7 +270,7 @@ class ListBackup(NetworkOptions, command.Lister):
                          for b in backups)
 
 
-class ShowBackup(NetworkOptions, command.ShowOne):
+class ShowBackup(VbsCommand, command.ShowOne):
     """Show one VBS backup's details."""
 
     def get_parser(self, prog_name):
@@ -226,16 +291,36 @@ def _arguments(backups):
     """The backups named, with "-" replaced by standard input's lines."""
     for argument in backups:
         if argument == '-':
-            yield from _lines(sys.stdin)
+            yield from _lines(getattr(sys.stdin, 'buffer', sys.stdin))
         else:
             yield argument
 
 
 def _lines(stream):
-    for line in stream:  # read as consumed: never the whole input at once
+    """Standard input's backups: one a line, without blank lines and "#"
+    comments, read as consumed (never the whole input at once).
+
+    Read as bytes: a line that is not UTF-8 is kept, with its bytes as
+    lone surrogates, to be that line's failure (see ids.check_name_or_id)
+    rather than the end of the run. A byte order mark at the start goes.
+    """
+    first = True
+    for line in stream:
+        if isinstance(line, bytes):
+            if first:
+                line = line.removeprefix(codecs.BOM_UTF8)
+            line = line.decode('utf-8', 'surrogateescape')
+        elif first:
+            line = line.removeprefix('\ufeff')
+        first = False
         line = line.strip()
         if line and not line.startswith('#'):
             yield line
+
+
+def _escaped(values):
+    return tuple(safe_text.escape(v) if isinstance(v, str) else v
+                 for v in values)
 
 
 @contextlib.contextmanager
@@ -248,6 +333,7 @@ def _first_interrupt_stops(bulk):
 
     def stop(signum, frame):
         signal.signal(signal.SIGINT, previous)
+        bulk.progress.clear()
         sys.stderr.write('\nInterrupted: finishing the requests in flight '
                          '(Ctrl-C again to abort)\n')
         bulk.stop()
@@ -270,7 +356,7 @@ def _at_least(minimum, kind):
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or (value <= 0 if minimum is None
+        if value is None or not math.isfinite(value) or (value <= 0 if minimum is None
                              else value < minimum):
             raise argparse.ArgumentTypeError('%r is not a %s' % (
                 text, 'number of at least %d' % minimum

@@ -18,6 +18,7 @@ class Progress:
         self.clock = clock
         self.started = clock()
         self.drawn_at = None
+        self.shown = False
         self.done_count = 0
         self.failed_count = 0
 
@@ -30,10 +31,16 @@ class Progress:
         self._draw('waiting for %d backup(s) to be gone' % pending,
                    force=True)
 
-    def close(self):
-        if self.drawn_at is not None:
+    def clear(self):
+        """Take the line off the terminal, so that a message or row
+        written next starts on a clean line; the next update redraws it."""
+        if self.shown:
             self.stream.write('\r\033[K')
             self.stream.flush()
+            self.shown = False
+
+    def close(self):
+        self.clear()
 
     def _draw(self, text, force=False):
         if not self.enabled:
@@ -44,5 +51,6 @@ class Progress:
         if not force and self.drawn_at and now - self.drawn_at < self.EVERY:
             return
         self.drawn_at = now
+        self.shown = True
         self.stream.write('\r\033[K' + text)
         self.stream.flush()

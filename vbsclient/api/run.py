@@ -1,0 +1,104 @@
+"""What the requests of one run share: a stop event, a circuit breaker,
+and a guard on re-authentication.
+
+A run is one command (or one library caller's batch). Its state ends with
+it: a later run on the same client starts afresh, whatever happened
+before (OSC's interactive shell runs many commands on one client).
+
+The breaker is about the endpoint, not one backup. When it cannot work
+(it rejects every token, its certificate is not trusted, its URL is not
+valid) or is plainly dead (many attempts in a row got no answer), every
+request still to come fails at once with the reason, instead of paying
+timeouts and retries for each backup of a long list.
+"""
+
+import threading
+import time
+
+from vbsclient.api import errors
+
+now = time.monotonic
+
+# This many attempts in a row without any answer (timeouts, refused or
+# reset connections) and the endpoint counts as dead for the run.
+DEAD_AFTER_FAILURES = 10
+# Renewals of a token for one request, before the request gives up.
+MAX_RENEWALS_PER_REQUEST = 3
+
+
+class Run:
+    def __init__(self):
+        # Set to stop sending (e.g. on Ctrl-C); requests in flight end.
+        self.stopping = threading.Event()
+        self.tokens = TokenGuard(self)
+        self._lock = threading.Lock()
+        self._abort_reason = None
+        self._failures_in_a_row = 0
+
+    def check(self):
+        """Raise RunAborted if the run has given up on the endpoint."""
+        if self._abort_reason is not None:
+            raise errors.RunAborted('not sent: ' + self._abort_reason)
+
+    def abort(self, reason):
+        with self._lock:
+            if self._abort_reason is None:
+                self._abort_reason = reason
+
+    def answered(self):
+        """An attempt got an HTTP answer: the endpoint is alive."""
+        self._failures_in_a_row = 0
+
+    def no_answer(self, error):
+        """An attempt got no HTTP answer (a TransportError)."""
+        if not error.retriable:
+            # A certificate or URL problem is the same for every backup.
+            self.abort(str(error))
+            return
+        with self._lock:
+            self._failures_in_a_row += 1
+            dead = self._failures_in_a_row >= DEAD_AFTER_FAILURES
+        if dead:
+            self.abort('the VBS endpoint is not answering: %d attempts in '
+                       'a row got no answer (the last: %s)'
+                       % (DEAD_AFTER_FAILURES, error))
+
+
+class TokenGuard:
+    """Re-authenticate once per token, and only for a token worth it.
+
+    keystoneauth re-authenticates whenever a request meets a 401. Against
+    an endpoint that rejects every token, parallel requests then log in
+    again and again. Here a rejected token is renewed only if it is the
+    current one (another request has not renewed it already), and only if
+    it is the first token or one the endpoint accepted before (it expired).
+    A fresh token rejected before any success means renewing cannot help:
+    the run aborts, with the server's message.
+    """
+
+    def __init__(self, run):
+        self._run = run
+        self._lock = threading.Lock()
+        self.generation = 0  # how often the token was renewed
+        self._accepted = False  # the current token was accepted
+
+    def accepted(self, generation):
+        if generation == self.generation:
+            self._accepted = True
+
+    def rejected(self, generation, session, answer_error):
+        """A request sent with the token of `generation` got a 401.
+
+        Return True if sending it again (with the current token) may work.
+        """
+        with self._lock:
+            if generation != self.generation:
+                return True  # renewed since it was sent
+            if self.generation > 0 and not self._accepted:
+                self._run.abort('the VBS endpoint rejects even a new token: '
+                                '%s' % answer_error)
+                return False
+            session.invalidate()
+            self.generation += 1
+            self._accepted = False
+            return True

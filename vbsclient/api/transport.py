@@ -1,0 +1,309 @@
+"""One HTTP attempt to the VBS API, bounded in time and size.
+
+keystoneauth sends it (token, endpoint, TLS, user agent); this module
+bounds what keystoneauth and requests leave open:
+
+- Time. A read timeout bounds each socket read, not the answer: a server
+  that drips one byte a second holds a request for ever. Every attempt
+  here has a deadline for the whole exchange (connect, headers, body). A
+  watchdog shuts the attempt's socket down when it passes.
+- Size. Error bodies are read up to MAX_ERROR_BODY, success bodies up to
+  MAX_BODY; what is past that is never read.
+- Redirects. Never followed: a 3xx comes back as an Answer, and the
+  caller decides (vbsclient.api.client refuses it). Following one would
+  send the request, and the token, to whatever host Location names.
+- Re-authentication. Left to the caller (vbsclient.api.run.TokenGuard),
+  so that an endpoint that rejects every token cannot cause a storm of
+  logins.
+"""
+
+import dataclasses
+import logging
+import socket
+import threading
+
+from keystoneauth1 import exceptions as ksa_exceptions
+from keystoneauth1 import session as ksa_session
+import requests
+import urllib3
+
+from vbsclient.api import errors
+from vbsclient.api import text as safe_text
+
+LOG = logging.getLogger(__name__)
+
+MAX_BODY = 32 * 1024 * 1024  # a page of 1000 detailed backups is ~2 MB
+MAX_ERROR_BODY = errors.MAX_ERROR_BODY
+_CHUNK = 64 * 1024
+_MAX_LOGGED_BODY = 1000
+
+
+@dataclasses.dataclass
+class Answer:
+    """An HTTP answer, read whole (or up to its cap)."""
+
+    method: str
+    status: int
+    reason: str
+    headers: dict  # requests' case-insensitive dict
+    body: bytes
+    url: str
+    truncated: bool = False
+    # A 401 after which the token was renewed (or found renewed): worth
+    # sending again. Set by the client's token guard.
+    token_renewed: bool = False
+
+    @property
+    def request_id(self):
+        return errors.request_id_of(self.headers)
+
+    @property
+    def content_type(self):
+        return (self.headers.get('content-type') or '').split(';')[0].strip()
+
+
+def send(adapter, method, path, connect_timeout, read_timeout, **kwargs):
+    """Send one attempt; return its Answer or raise TransportError.
+
+    The whole attempt ends within connect_timeout + read_timeout.
+    """
+    seconds = connect_timeout + read_timeout
+    with _Watchdog(seconds) as watchdog:
+        try:
+            response = adapter.request(
+                path, method, raise_exc=False, redirect=False,
+                allow_reauth=False, log=False, stream=True,
+                timeout=(connect_timeout, read_timeout), **kwargs)
+        except ksa_exceptions.ClientException as exc:
+            raise _transport_error(exc, watchdog, seconds, read_timeout) \
+                from exc
+        try:
+            limit = MAX_ERROR_BODY if response.status_code >= 300 \
+                else MAX_BODY
+            body, truncated = _read(response, limit)
+        except (requests.RequestException, urllib3.exceptions.HTTPError,
+                OSError) as exc:
+            raise _cut_off(exc, watchdog, seconds) from exc
+        finally:
+            response.close()
+    answer = Answer(method=method, status=response.status_code,
+                    reason=response.reason or '', headers=response.headers,
+                    body=body, url=response.url, truncated=truncated)
+    _log(method, answer)
+    return answer
+
+
+def _read(response, limit):
+    """The body up to `limit` bytes, and whether more was left unread.
+
+    iter_content marks a body read to its end as consumed, so that its
+    connection goes back to the pool; one cut short is closed instead.
+    """
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b''.join(chunks)[:limit], True
+    return b''.join(chunks), False
+
+
+def _log(method, answer):
+    if not LOG.isEnabledFor(logging.DEBUG):
+        return
+    # Our own log line, not keystoneauth's: its log reads whole bodies.
+    # Headers are not logged at all, so no token can be.
+    LOG.debug('%s %s: HTTP %d (request ID %s), %d bytes%s: %s', method,
+              safe_text.escape(answer.url), answer.status,
+              safe_text.escape(answer.request_id), len(answer.body),
+              ' (more not read)' if answer.truncated else '',
+              safe_text.escape(answer.body[:_MAX_LOGGED_BODY].decode(
+                  'utf-8', 'replace')))
+
+
+# -- failures -------------------------------------------------------------------
+
+def _transport_error(exc, watchdog, seconds, read_timeout):
+    """One line for keystoneauth's own failures (no HTTP answer)."""
+    if isinstance(exc, (ksa_exceptions.EndpointNotFound,
+                        ksa_exceptions.DiscoveryFailure)):
+        return errors.EndpointNotFound(str(exc))
+    if isinstance(exc, ksa_exceptions.HttpError):
+        # Raised while authenticating (e.g. a wrong password): keystoneauth
+        # has already turned the answer into a message.
+        return errors.AuthenticationFailed(
+            exc.http_status, errors.one_line(exc.message),
+            request_id=exc.request_id)
+    causes = list(_causes(exc))
+    if watchdog.expired:
+        return _deadline_passed(seconds)
+    if any(isinstance(c, requests.exceptions.ReadTimeout) for c in causes):
+        return errors.TransportError(
+            'read timeout: no answer within %g s' % read_timeout,
+            may_have_reached_server=True, timed_out=True)
+    if any(isinstance(c, _NOT_SENT) for c in causes):
+        timed_out = isinstance(exc, ksa_exceptions.ConnectTimeout)
+        return errors.TransportError(
+            '%s: %s' % ('connect timeout' if timed_out
+                        else 'connection failed', _short(exc)),
+            may_have_reached_server=False, timed_out=timed_out)
+    if isinstance(exc, ksa_exceptions.SSLError):
+        return errors.TransportError(
+            'TLS failure: %s' % _short(exc), may_have_reached_server=False,
+            retriable=False)
+    if any(isinstance(c, _INVALID_URL) for c in causes):
+        return errors.TransportError(
+            'invalid URL: %s' % _short(exc), may_have_reached_server=False,
+            retriable=False)
+    return errors.TransportError('%s: %s' % (type(exc).__name__, _short(exc)))
+
+
+def _cut_off(exc, watchdog, seconds):
+    """The body broke off (or its deadline passed) after the headers came:
+    the server received the request."""
+    if watchdog.expired:
+        return _deadline_passed(seconds)
+    return errors.TransportError(
+        'the answer broke off: %s' % _short(exc), may_have_reached_server=True)
+
+
+def _deadline_passed(seconds):
+    return errors.TransportError(
+        'no complete answer within %g s (connect and read timeouts together '
+        'bound a whole attempt)' % seconds, may_have_reached_server=True,
+        timed_out=True)
+
+
+def _short(exc):
+    return safe_text.cap(errors.one_line(exc), 200)
+
+
+# Failures that happen before a request is sent.
+_NOT_SENT = (requests.exceptions.ConnectTimeout,
+             urllib3.exceptions.NewConnectionError,
+             urllib3.exceptions.ConnectTimeoutError)
+_INVALID_URL = (requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                urllib3.exceptions.LocationParseError)
+
+
+def _causes(exc):
+    """exc and everything it wraps: keystoneauth raises from requests'
+    exception, which holds urllib3's in its args, which holds the socket
+    error as its reason."""
+    todo, seen = [exc], set()
+    while todo:
+        exc = todo.pop()
+        if not isinstance(exc, BaseException) or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        yield exc
+        todo += [exc.__cause__, exc.__context__, getattr(exc, 'reason', None),
+                 *exc.args]
+
+
+# -- the deadline -----------------------------------------------------------------
+
+_current = threading.local()
+
+
+class _Watchdog:
+    """Shuts down the sockets of this thread's attempt when it is late.
+
+    Each connection of the mounted adapter (see mount) hands its socket
+    to the watchdog of the attempt running on its thread. Shutting a
+    socket down wakes the blocked read, which then fails at once.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _current.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _current.watchdog = None
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def _watched(connection_class):
+    class Watched(connection_class):
+        def getresponse(self, *args, **kwargs):
+            watchdog = getattr(_current, 'watchdog', None)
+            if watchdog is not None and self.sock is not None:
+                watchdog.watch(self.sock)
+            return super().getresponse(*args, **kwargs)
+    Watched.__name__ = 'Watched' + connection_class.__name__
+    return Watched
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _watched(urllib3.connection.HTTPConnection)
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _watched(urllib3.connection.HTTPSConnection)
+
+
+_POOLS = {'http': _Pool, 'https': _TLSPool}
+
+
+class _WatchedAdapter(ksa_session.TCPKeepAliveAdapter):
+    """keystoneauth's own adapter, with connections the watchdog can see."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, *args, **kwargs):
+        manager = super().proxy_manager_for(*args, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def mount(session, pool_size):
+    """Give a keystoneauth session's HTTP(S) connections deadlines, and a
+    pool of at least pool_size connections per host (one per worker, so
+    that parallel requests reuse connections instead of opening new ones).
+    """
+    requests_session = session.session
+    current = requests_session.get_adapter('https://')
+    if isinstance(current, _WatchedAdapter) and \
+            current._pool_maxsize >= pool_size:
+        return
+    # Keep the TLS settings keystoneauth was given, where it has any.
+    tls = {name: getattr(current, name) for name in
+           ('tls_ciphers', 'tls_min_version')
+           if getattr(current, name, None) is not None}
+    adapter = _WatchedAdapter(
+        pool_maxsize=max(pool_size, requests.adapters.DEFAULT_POOLSIZE),
+        **tls)
+    for scheme in ('https://', 'http://'):
+        requests_session.mount(scheme, adapter)
