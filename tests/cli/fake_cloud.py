@@ -23,9 +23,15 @@ class FakeCloud:
 
     delete_delay: seconds each DELETE takes, to make runs long enough to
     interrupt.
+    misbehave: a callable (method, path) -> a tests.cli.hostile answer or
+    None; the VBS requests it answers never reach the backups.
+    reject_tokens: every VBS request gets 401, whatever its token.
     """
 
-    def __init__(self, delete_delay=0.0):
+    def __init__(self, delete_delay=0.0, misbehave=None, page_size=None):
+        self.misbehave = misbehave
+        self.reject_tokens = False
+        self.page_size = page_size
         self.backups = {}
         self.requests = []
         self.tokens_issued = []
@@ -46,17 +52,17 @@ class FakeCloud:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_backup(self, name):
+    def add_backup(self, name, **fields):
         backup_id = str(uuid.uuid4())
         self.backups[backup_id] = {'id': backup_id, 'name': name,
-                                   'status': 'available'}
+                                   'status': 'available', **fields}
         return backup_id
 
     def vbs_requests(self):
         return [r for r in self.requests if r[1].startswith('/vbs/')]
 
-    def clouds_yaml(self):
-        return json.dumps({'clouds': {'fake': {
+    def clouds_yaml(self, **settings):
+        return json.dumps({'clouds': {'fake': {**settings,
             'auth': {'auth_url': self.url + '/identity/v3',
                      'username': 'operator', 'password': PASSWORD,
                      'project_id': PROJECT_ID,
@@ -64,6 +70,17 @@ class FakeCloud:
             'region_name': 'RegionOne',
             'identity_api_version': '3',
         }}})
+
+    def library_client(self, **settings):
+        """The API client, as a library caller would make it."""
+        from keystoneauth1.identity import v3
+        from keystoneauth1 import session
+
+        from vbsclient.api import client
+        auth = v3.Password(auth_url=self.url + '/identity/v3',
+                           username='operator', password=PASSWORD,
+                           project_id=PROJECT_ID, user_domain_id='default')
+        return client.BackupClient(session.Session(auth=auth), **settings)
 
     def token_body(self):
         token = fixture.V3Token(project_id=PROJECT_ID)
@@ -97,6 +114,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in url.path.split('/') if p]
         if parts[:1] == ['identity']:
             return self._identity(method, parts, body)
+        if parts[:1] == ['vbs'] and self.cloud.reject_tokens:
+            return self._send(401, {'error': {
+                'message': 'The request you have made requires '
+                           'authentication.', 'code': 401}})
+        answer = self.cloud.misbehave and self.cloud.misbehave(method,
+                                                               self.path)
+        if answer is not None:
+            return answer.send(self)
         if parts[:1] == ['vbs'] and len(parts) >= 4 and parts[3] == 'backups':
             return self._backups(method, parts[4:], url.query)
         self._send(404, {'itemNotFound': {'message': 'No such path.'}})
@@ -120,10 +145,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _backups(self, method, rest, query):
         backups = self.cloud.backups
         if method == 'GET' and rest in ([], ['detail']):
-            name = urllib.parse.parse_qs(query).get('name', [None])[0]
-            found = [b for b in backups.values()
-                     if name is None or b['name'] == name]
-            return self._send(200, {'backups': found})
+            return self._list(query)
         backup_id = rest[0] if len(rest) == 1 else None
         if method == 'DELETE' and self.cloud.delete_delay:
             time.sleep(self.cloud.delete_delay)
@@ -140,6 +162,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if method == 'GET':
             return self._send(200, {'backup': backup})
         self._send(405, None)
+
+    def _list(self, query):
+        """Cinder's list: name filter, marker and limit, a next link."""
+        query = urllib.parse.parse_qs(query)
+        name = query.get('name', [None])[0]
+        found = [b for b in list(self.cloud.backups.values())
+                 if name is None or b['name'] == name]
+        marker = query.get('marker', [None])[0]
+        if marker:
+            ids = [b['id'] for b in found]
+            found = found[ids.index(marker) + 1:] if marker in ids else []
+        limit = int(query.get('limit', [0])[0]) or self.cloud.page_size
+        body = {'backups': found[:limit] if limit else found}
+        if limit and len(found) > limit:
+            following = {key: values[0] for key, values in query.items()}
+            following.update(limit=limit, marker=found[limit - 1]['id'])
+            body['backups_links'] = [{'rel': 'next', 'href': '%s?%s' % (
+                self.path.split('?')[0], urllib.parse.urlencode(following))}]
+        return self._send(200, body)
 
     def _send(self, status, body, headers=None):
         data = json.dumps(body).encode() if body is not None else b''

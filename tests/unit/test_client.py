@@ -8,6 +8,7 @@ from tests.unit.conftest import (BACKUPS_URL, PROJECT_ID, VBS_ROOT,
                                  backup_url, make_session, vbs_calls)
 
 BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
+A = '11111111-1111-4111-8111-111111111111'
 
 
 def test_delete_is_one_delete_request_to_the_v3_path(client, cloud):
@@ -89,3 +90,68 @@ def test_list_stops_when_the_next_link_points_back(client, cloud):
         list(client.list())
     assert 'same backup list page twice' in str(info.value)
     assert len(vbs_calls(cloud)) == 2
+
+
+# -- answers that are not the API's ----------------------------------------------
+
+GATEWAY_404 = {'error_code': 'APIGW.0101', 'error_msg': 'No such API.'}
+
+
+def test_a_foreign_404_means_gone_when_the_endpoint_serves_backups(
+        client, cloud):
+    cloud.get(backup_url(A), status_code=404, json=GATEWAY_404)
+    cloud.get(BACKUPS_URL + '?limit=1', json={'backups': []})
+    for _ in range(3):
+        with pytest.raises(errors.NotFound):
+            client.get(A)
+    probes = [r for r in vbs_calls(cloud) if r.query == 'limit=1']
+    assert len(probes) == 1  # asked once, remembered
+
+
+def test_a_foreign_404_from_a_wrong_endpoint_is_not_gone(client, cloud):
+    cloud.get(backup_url(A), status_code=404, json=GATEWAY_404)
+    cloud.get(BACKUPS_URL + '?limit=1', status_code=404, json=GATEWAY_404)
+    with pytest.raises(errors.ApiError) as info:
+        client.get(A)
+    assert not isinstance(info.value, errors.NotFound)
+    assert 'does not look like the backup API' in str(info.value)
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'status_code': 200}, 'HTTP 200, not the backup API\'s 202'),
+    ({'status_code': 204}, 'HTTP 204'),
+    ({'status_code': 307, 'headers': {'Location': 'https://evil.test/x'}},
+     "redirect to host 'evil.test'"),
+    ({'status_code': 304}, 'redirect without a location'),
+])
+def test_a_delete_counts_only_with_the_apis_202(client, cloud, answer,
+                                                expected):
+    cloud.delete(backup_url(A), **answer)
+    with pytest.raises(errors.UnexpectedAnswer) as info:
+        client.delete(A)
+    assert expected in str(info.value)
+    assert '--' not in str(info.value)  # no CLI option in the API layer
+
+
+def test_only_a_bounded_prefix_of_an_error_body_is_parsed():
+    late = b' ' * errors.MAX_ERROR_BODY + b'<title>late</title>'
+    message, _ = errors.parse_body(late)
+    assert not message or 'late' not in message
+    message, _ = errors.parse_body(b'[' * 100000)
+    assert message  # a readable line, not a RecursionError
+
+
+def test_html_parsing_is_linear_on_hostile_pages():
+    # Each of these made the old regular expressions quadratic.
+    for page in (b'<title' * 10000, b'>' + b'<a' * 20000):
+        message, _ = errors.parse_body(page)
+        assert message is not None
+
+
+def test_an_endpoint_override_is_checked_before_any_request(cloud):
+    client = api_client.BackupClient(
+        make_session(), endpoint_override='https://u:pw@vbs.test/v3')
+    with pytest.raises(errors.ConfigurationError) as info:
+        client.check_endpoint()
+    assert 'pw' not in str(info.value)
+    assert not cloud.request_history

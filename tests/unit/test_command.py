@@ -79,7 +79,12 @@ def test_network_options_reach_the_client(client, cloud, command_class,
 @pytest.mark.parametrize('argv', [[], ['--timeout', '0', A],
                                   ['--timeout', 'soon', A],
                                   ['--parallel', '0', A],
-                                  ['--parallel', '2.5', A]])
+                                  ['--parallel', '2.5', A],
+                                  ['--timeout', 'nan', A],
+                                  ['--read-timeout', 'inf', A],
+                                  ['--read-timeout', 'nan', A],
+                                  ['--connect-timeout', '-inf', A],
+                                  ['--retries', '-1', A]])
 def test_delete_parser_refuses_bad_usage(client, argv, capsys):
     with pytest.raises(SystemExit) as info:
         make(backup.DeleteBackup, client).get_parser('delete').parse_args(argv)
@@ -267,3 +272,58 @@ def test_show_by_name(client, cloud):
     assert status == 0
     assert json.loads(out) == {'id': A, 'name': 'nightly',
                                'status': 'available'}
+
+
+# -- hostile input and the interactive shell -------------------------------------
+
+def test_stdin_lines_bom_and_bytes_that_are_not_utf8():
+    stream = io.BytesIO(b'\xef\xbb\xbf' + A.encode() + b'\r\n\n# note\n'
+                        b'caf\xe9\n\xef\xbb\xbflater-bom\n')
+    lines = list(backup._lines(stream))
+    assert lines[0] == A  # the byte order mark at the start is dropped
+    assert lines[1] == 'caf\udce9'  # kept, to fail as not UTF-8
+    assert lines[2] == '\ufefflater-bom'  # only the first one is a BOM
+
+
+def test_dash_is_refused_in_the_interactive_shell(client, cloud):
+    command = make(backup.DeleteBackup, client)
+    command.app.interactive_mode = True
+    parsed = command.get_parser('delete').parse_args(['-'])
+    with pytest.raises(exceptions.CommandError) as info:
+        command.run(parsed)
+    assert 'interactive shell' in str(info.value)
+    assert not cloud.request_history
+
+
+def test_line_formats_escape_json_is_exact(client, cloud):
+    name = 'a\x1b[2Jb\nc'
+    cloud.get(BACKUPS_URL + '/detail', json={'backups': [
+        {'id': A, 'name': name, 'status': 'available'}]})
+    _, out = run(backup.ListBackup, client, ['-f', 'value', '-c', 'Name'])
+    assert out == 'a\\x1b[2Jb\\nc\n'
+    _, out = run(backup.ListBackup, client, ['-f', 'json', '-c', 'Name'])
+    assert json.loads(out) == [{'Name': name}]
+
+
+def test_api_errors_of_list_and_show_are_one_escaped_line(client, cloud):
+    cloud.get(BACKUPS_URL + '/detail', status_code=500, json={
+        'computeFault': {'message': 'boom\x1b]0;title\x07', 'code': 500}})
+    error, _ = run(backup.ListBackup, client, [])
+    assert isinstance(error, exceptions.CommandError)
+    assert '\x1b' not in str(error) and 'boom\\x1b]0;title' in str(error)
+
+
+def test_the_cli_adds_option_hints_the_api_layer_leaves_out(
+        client, cloud, caplog):
+    cloud.delete(backup_url(C), status_code=400, json={'badRequest': {
+        'message': 'Backup status must be available or error', 'code': 400}})
+    run(backup.DeleteBackup, client, [C])
+    [line] = errors_logged(caplog)
+    assert '--force deletes a backup in another status' in line
+    caplog.clear()
+    cloud.post(backup_url(C) + '/action', status_code=400, json={
+        'badRequest': {'message': 'no', 'code': 400}})
+    run(backup.DeleteBackup, client, ['--force', C])
+    assert errors_logged(caplog)
+    assert not any('--force deletes' in line
+                   for line in errors_logged(caplog))

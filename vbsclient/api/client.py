@@ -125,12 +125,12 @@ class BackupClient:
         (see the waiting in vbsclient.api.deletion). Raises Unconfirmed when
         the request failed after an earlier attempt was cut off.
         """
-        return self._send_once(
+        return self._request(
             'DELETE', 'backups/' + ids.path_segment(backup_id)).request_id
 
     def force_delete(self, backup_id):
         """Delete a backup whatever its status (admin; os-force_delete)."""
-        return self._send_once(
+        return self._request(
             'POST', 'backups/%s/action' % ids.path_segment(backup_id),
             json={'os-force_delete': {}}).request_id
 
@@ -212,24 +212,20 @@ class BackupClient:
 
     # -- plumbing -------------------------------------------------------------
 
-    def _send_once(self, method, path, **kwargs):
-        """Send a request that must not be taken as done twice (a delete):
-        a failure after a cut-off attempt raises Unconfirmed."""
+    def _request(self, method, path, **kwargs):
+        """Send with retries; return the answer or raise its error.
+
+        A request that changes something (not a GET) and fails after an
+        earlier attempt of it was cut off raises Unconfirmed: it may have
+        been carried out, whatever the final answer says.
+        """
         final = self._call(method, path, **kwargs)
         error = final.error or self._answer_error(final.answer)
         if error is None:
             return final.answer
-        if final.may_have_acted:
+        if final.may_have_acted and method != 'GET':
             raise errors.Unconfirmed(error)
         raise error
-
-    def _request(self, method, path, **kwargs):
-        """Send with retries; return the answer or raise its error."""
-        final = self._call(method, path, **kwargs)
-        error = final.error or self._answer_error(final.answer)
-        if error is not None:
-            raise error
-        return final.answer
 
     def _call(self, method, path, **kwargs):
         run = self._run or api_run.Run()
@@ -248,7 +244,7 @@ class BackupClient:
         remaining = deadline - api_run.now()
         if remaining <= 0:
             raise errors.TransportError(
-                'out of time: %g s for this backup, retries included'
+                'out of time: %g s in all, retries included'
                 % self.budget, may_have_reached_server=False, retriable=False)
         connect = min(self.connect_timeout, remaining)
         read = max(min(self.read_timeout, remaining - connect), 0.001)
@@ -301,6 +297,8 @@ class _Place:
         self._probe_lock = threading.Lock()
 
     def adapter(self):
+        if self._adapter is not None:
+            return self._adapter
         with self._lock:
             if self._adapter is None:
                 client = self._client
@@ -365,9 +363,13 @@ class _Place:
 def _redirect_error(answer):
     location = answer.headers.get('location')
     if location:
-        target = urllib.parse.urljoin(answer.url, location)
-        host = urllib.parse.urlsplit(target).hostname or location
-        where = 'a redirect to host %s' % safe_text.quoted(host, 100)
+        try:
+            target = urllib.parse.urljoin(answer.url, location)
+            host = urllib.parse.urlsplit(target).netloc.rsplit('@', 1)[-1]
+        except ValueError:
+            host = location
+        where = 'a redirect to host %s' % safe_text.quoted(
+            host or location, 100)
     else:
         where = 'a redirect without a location'
     return errors.UnexpectedAnswer(

@@ -165,12 +165,27 @@ class BulkDelete:
         except errors.Unconfirmed as exc:
             self._reconcile(client, outcome, exc.cause)
         except errors.ApiError as exc:
-            if exc.status_code == 404 and self.ignore_missing \
-                    and self._really_gone(client, outcome):
-                self._missing(outcome, exc)
+            if exc.status_code == 404 and self.ignore_missing:
+                self._confirm_missing(client, outcome, exc)
             else:
                 outcome.fail(exc)
         except errors.VbsError as exc:
+            outcome.fail(exc)
+
+    def _confirm_missing(self, client, outcome, exc):
+        """Believe a DELETE's 404 only once a GET confirms it.
+
+        Cinder also answers a DELETE with 404 when no cinder-backup service
+        is up, while the backup is still there: that is a failure, not
+        "already missing". So is a 404 from an endpoint that does not
+        serve the backup API, and the GET's error says why.
+        """
+        _, error = _look_up(client, outcome.backup_id)
+        if _not_found(error):
+            self._missing(outcome, exc)
+        elif getattr(error, 'status_code', None) == 404:
+            outcome.fail(error)
+        else:
             outcome.fail(exc)
 
     def _reconcile(self, client, outcome, exc):
@@ -191,16 +206,6 @@ class BulkDelete:
                               'now deleting')
         else:
             outcome.fail(exc)
-
-    def _really_gone(self, client, outcome):
-        """Confirm a 404 with a GET.
-
-        Cinder also answers a DELETE with 404 when no cinder-backup service
-        is up, while the backup is still there: that is a failure, not
-        "already missing". So is a 404 from an endpoint that does not
-        serve the backup API (see BackupClient.get).
-        """
-        return _not_found(_look_up(client, outcome.backup_id)[1])
 
     def _missing(self, outcome, exc):
         if self.ignore_missing:

@@ -70,18 +70,28 @@ class RetryPolicy:
         """
         may_have_acted = False
         number = unauthorized = 0
+        last = Final()  # what the latest attempt got
         while True:
             try:
                 answer = attempt()
+            except errors.RunAborted as exc:
+                # The run gave up on the endpoint: what this request last
+                # met says more than "not sent", if it was sent at all.
+                if last.answer is None and last.error is None:
+                    last.error = exc
+                last.may_have_acted = may_have_acted
+                return last
             except errors.TransportError as exc:
                 may_have_acted = may_have_acted or exc.may_have_reached_server
                 if (not exc.retriable or number >= self.retries
                         or not self._pause(self._backoff(number))):
                     return Final(error=exc, may_have_acted=may_have_acted)
+                last = Final(error=exc)
                 number += 1
                 continue
             except errors.VbsError as exc:
                 return Final(error=exc, may_have_acted=may_have_acted)
+            last = Final(answer=answer)
             status = answer.status
             if status == 401 and answer.token_renewed \
                     and unauthorized < MAX_UNAUTHORIZED:

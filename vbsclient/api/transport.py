@@ -20,6 +20,7 @@ bounds what keystoneauth and requests leave open:
 import dataclasses
 import logging
 import socket
+import ssl
 import threading
 
 from keystoneauth1 import exceptions as ksa_exceptions
@@ -86,6 +87,10 @@ def send(adapter, method, path, connect_timeout, read_timeout, **kwargs):
             raise _cut_off(exc, watchdog, seconds) from exc
         finally:
             response.close()
+        if watchdog.expired:
+            # Cut off by the watchdog, what was read may look complete: a
+            # status line cut short at "HTTP/1.0 202" parses as an answer.
+            raise _deadline_passed(seconds)
     answer = Answer(method=method, status=response.status_code,
                     reason=response.reason or '', headers=response.headers,
                     body=body, url=response.url, truncated=truncated)
@@ -139,7 +144,7 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
         return _deadline_passed(seconds)
     if any(isinstance(c, requests.exceptions.ReadTimeout) for c in causes):
         return errors.TransportError(
-            'read timeout: no answer within %g s' % read_timeout,
+            'read timeout: no answer within %.3g s' % read_timeout,
             may_have_reached_server=True, timed_out=True)
     if any(isinstance(c, _NOT_SENT) for c in causes):
         timed_out = isinstance(exc, ksa_exceptions.ConnectTimeout)
@@ -148,9 +153,12 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
                         else 'connection failed', _short(exc)),
             may_have_reached_server=False, timed_out=timed_out)
     if isinstance(exc, ksa_exceptions.SSLError):
+        # The innermost cause says what failed (e.g. the certificate).
+        reason = next((c for c in causes if isinstance(c, ssl.SSLError)),
+                      exc)
         return errors.TransportError(
-            'TLS failure: %s' % _short(exc), may_have_reached_server=False,
-            retriable=False)
+            'TLS failure: %s' % _short(reason),
+            may_have_reached_server=False, retriable=False)
     if any(isinstance(c, _INVALID_URL) for c in causes):
         return errors.TransportError(
             'invalid URL: %s' % _short(exc), may_have_reached_server=False,
@@ -169,7 +177,7 @@ def _cut_off(exc, watchdog, seconds):
 
 def _deadline_passed(seconds):
     return errors.TransportError(
-        'no complete answer within %g s (connect and read timeouts together '
+        'no complete answer within %.3g s (connect and read timeouts together '
         'bound a whole attempt)' % seconds, may_have_reached_server=True,
         timed_out=True)
 

@@ -1,0 +1,174 @@
+"""Answers of servers that try to break a client: what API gateways,
+proxies, captive portals and mistyped endpoints really send.
+
+Each is an object with send(handler), given to FakeCloud's `misbehave`
+hook. Every wait is bounded, so a test server never outlives its test.
+"""
+
+import json
+import socket
+import time
+
+
+class Redirect:
+    """A 3xx; with location=None, one without a Location header."""
+
+    def __init__(self, status, location=None):
+        self.status = status
+        self.location = location
+
+    def send(self, handler):
+        handler.send_response(self.status)
+        if self.location:
+            handler.send_header('Location', self.location)
+        handler.send_header('Content-Length', '0')
+        handler.end_headers()
+
+
+class Raw:
+    """Any status, body and content type; headers as given, unchecked."""
+
+    def __init__(self, status, body=b'', content_type='application/json',
+                 headers=None):
+        self.status = status
+        self.body = body if isinstance(body, bytes) else \
+            json.dumps(body).encode()
+        self.content_type = content_type
+        self.headers = headers or {}
+
+    def send(self, handler):
+        handler.send_response(self.status)
+        handler.send_header('Content-Type', self.content_type)
+        handler.send_header('Content-Length', str(len(self.body)))
+        for key, value in self.headers.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        try:
+            handler.wfile.write(self.body)
+        except OSError:
+            pass  # the client read what it wanted and hung up
+
+
+def html_page(status=200, title='Sign in to the hotel Wi-Fi'):
+    return Raw(status, ('<html><head><title>%s</title></head><body><form>'
+                        '</form></body></html>' % title).encode(),
+               content_type='text/html')
+
+
+def cinder_error(status, fault, message, request_id='req-hostile'):
+    return Raw(status, {fault: {'message': message, 'code': status}},
+               headers={'x-openstack-request-id': request_id})
+
+
+class Drip:
+    """A status line and headers, then the body one byte every `interval`
+    seconds, for at most `seconds` in all. With headers_too, the status
+    line and headers drip as well."""
+
+    def __init__(self, status=200, body=b'{"backups": []}', interval=0.2,
+                 seconds=30, headers_too=False):
+        self.status = status
+        self.body = body
+        self.interval = interval
+        self.seconds = seconds
+        self.headers_too = headers_too
+
+    def send(self, handler):
+        head = ('HTTP/1.0 %d Whatever\r\nContent-Type: application/json\r\n'
+                'Content-Length: %d\r\n\r\n' % (self.status, len(self.body))
+                ).encode()
+        handler.close_connection = True
+        ends = time.monotonic() + self.seconds
+        try:
+            if self.headers_too:
+                self._drip(handler, head, ends)
+            else:
+                handler.wfile.write(head)
+                handler.wfile.flush()
+            self._drip(handler, self.body, ends)
+        except OSError:
+            pass  # the client hung up: what a bounded client does
+
+    def _drip(self, handler, data, ends):
+        for byte in data:
+            if time.monotonic() > ends:
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(self.interval)
+
+
+class Hang:
+    """Read the request, then answer nothing for `seconds`, and close."""
+
+    def __init__(self, seconds=30):
+        self.seconds = seconds
+
+    def send(self, handler):
+        handler.close_connection = True
+        time.sleep(self.seconds)
+
+
+class Huge:
+    """An error answer whose body is `size` bytes of HTML."""
+
+    def __init__(self, status=500, size=50 * 1024 * 1024):
+        self.status = status
+        self.size = size
+
+    def send(self, handler):
+        handler.close_connection = True
+        handler.send_response(self.status)
+        handler.send_header('Content-Type', 'text/html')
+        handler.send_header('Content-Length', str(self.size))
+        handler.end_headers()
+        chunk = b'<p>' + b'x' * (64 * 1024 - 7) + b'</p>\n'
+        sent = 0
+        try:
+            while sent < self.size:
+                piece = chunk[:self.size - sent]
+                handler.wfile.write(piece)
+                sent += len(piece)
+        except OSError:
+            pass  # the client read what it wanted and hung up
+
+
+class Recorder:
+    """A server that only records what reaches it (and answers 202): the
+    host a redirect points to, which must never see a request."""
+
+    def __init__(self):
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.url = 'http://localhost:%d' % self.port
+
+    def __enter__(self):
+        import threading
+        self.stopped = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped = True
+        self.thread.join(5)
+        self.sock.close()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                try:
+                    self.requests.append(connection.recv(65536))
+                    connection.sendall(b'HTTP/1.0 202 Accepted\r\n'
+                                       b'Content-Length: 0\r\n\r\n')
+                except OSError:
+                    pass

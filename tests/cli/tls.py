@@ -1,0 +1,76 @@
+"""An HTTPS server on 127.0.0.1 whose certificate nobody trusts.
+
+It counts the connections that reach it, so a test can tell how often a
+client tried. The certificate is made fresh with `cryptography`, which
+python-openstackclient already brings.
+"""
+
+import datetime
+import socket
+import ssl
+import threading
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def _self_signed(directory):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'localhost')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName('localhost')]), critical=False)
+        .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / 'cert.pem', directory / 'key.pem'
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+class SelfSignedServer:
+    def __init__(self, directory):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(*_self_signed(directory))
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.url = 'https://localhost:%d' % self.sock.getsockname()[1]
+        self.handshakes = 0
+        self.stopped = False
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped = True
+        self.thread.join(5)
+        self.sock.close()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.handshakes += 1
+            connection.settimeout(2)
+            try:
+                with self.context.wrap_socket(connection, server_side=True):
+                    pass  # the client refuses the certificate first
+            except OSError:
+                pass
+            finally:
+                connection.close()

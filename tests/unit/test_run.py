@@ -1,0 +1,73 @@
+"""A run's breaker and token guard."""
+
+import pytest
+
+from vbsclient.api import errors
+from vbsclient.api import run as api_run
+
+
+class Session:
+    def __init__(self):
+        self.invalidated = 0
+
+    def invalidate(self):
+        self.invalidated += 1
+
+
+def timeout():
+    return errors.TransportError('read timeout', timed_out=True)
+
+
+def test_the_endpoint_is_dead_after_failures_in_a_row_only():
+    run = api_run.Run()
+    for _ in range(api_run.DEAD_AFTER_FAILURES - 1):
+        run.no_answer(timeout())
+    run.answered()  # an answer in between: alive
+    for _ in range(api_run.DEAD_AFTER_FAILURES - 1):
+        run.no_answer(timeout())
+    run.check()
+    run.no_answer(timeout())
+    with pytest.raises(errors.RunAborted) as info:
+        run.check()
+    assert 'not answering' in str(info.value)
+    assert 'read timeout' in str(info.value)
+
+
+def test_a_failure_no_retry_can_fix_aborts_at_once():
+    run = api_run.Run()
+    run.no_answer(errors.TransportError('TLS failure: untrusted',
+                                        retriable=False))
+    with pytest.raises(errors.RunAborted, match='TLS failure'):
+        run.check()
+
+
+def test_a_new_run_starts_afresh():
+    first = api_run.Run()
+    first.abort('gone')
+    first.stopping.set()
+    second = api_run.Run()
+    second.check()
+    assert not second.stopping.is_set()
+
+
+def test_tokens_are_renewed_once_per_token_and_never_storm():
+    run, session = api_run.Run(), Session()
+    guard = run.tokens
+    # Eight parallel requests meet the first token's rejection together.
+    assert all(guard.rejected(0, session, '401') for _ in range(8))
+    assert session.invalidated == 1 and guard.generation == 1
+    # The new token is rejected before any success: renewing cannot help.
+    assert not guard.rejected(1, session, 'HTTP 401')
+    assert session.invalidated == 1
+    with pytest.raises(errors.RunAborted, match='rejects even a new token'):
+        run.check()
+
+
+def test_a_token_that_worked_is_renewed_when_it_expires():
+    run, session = api_run.Run(), Session()
+    guard = run.tokens
+    for generation in range(3):
+        guard.accepted(generation)
+        assert guard.rejected(generation, session, '401')
+    assert session.invalidated == 3
+    run.check()

@@ -1,0 +1,31 @@
+"""Server text made safe to show: escaped, capped, without credentials."""
+
+from vbsclient.api import text
+
+
+def test_controls_are_escaped_visibly_and_plain_text_is_untouched():
+    assert text.escape('nightly-2026/11 ok') == 'nightly-2026/11 ok'
+    assert text.escape('Zürich ☃') == 'Zürich ☃'
+    assert text.escape('\x1b[2J\x07\x00\x08\r\n\t') == \
+        '\\x1b[2J\\x07\\x00\\x08\\r\\n\\t'
+    assert text.escape('\x9b31m') == '\\x9b31m'  # a C1 control
+    assert text.escape('a\u202eb\u2028c') == 'a\\u202eb\\u2028c'
+    assert text.escape('caf\udce9') == 'caf\\xe9'  # a byte, not UTF-8
+    assert text.escape(None) is None
+
+
+def test_cap_says_how_long_the_text_was():
+    assert text.cap('short') == 'short'
+    capped = text.cap('y' * 1000000)
+    assert len(capped) < 250 and capped.endswith('(1000000 characters)')
+
+
+def test_quoted_is_capped_and_escaped():
+    assert text.quoted('\x1b' * 500).count('\\x1b') == text.MAX_ECHO
+
+
+def test_credentials_are_hidden_in_urls():
+    assert text.without_credentials('https://u:p@vbs.test/v3') == \
+        'https://***@vbs.test/v3'
+    assert text.without_credentials('https://vbs.test/v3') == \
+        'https://vbs.test/v3'
