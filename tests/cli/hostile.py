@@ -7,6 +7,7 @@ hook. Every wait is bounded, so a test server never outlives its test.
 
 import json
 import socket
+import threading
 import time
 
 
@@ -133,21 +134,22 @@ class Huge:
             pass  # the client read what it wanted and hung up
 
 
-class Recorder:
-    """A server that only records what reaches it (and answers 202): the
-    host a redirect points to, which must never see a request."""
+class SocketServer:
+    """A bare TCP server on 127.0.0.1 that hands each connection (with a
+    2 s timeout) to handle(), one at a time, and counts them."""
+
+    scheme = 'http'
 
     def __init__(self):
-        self.requests = []
+        self.connections = 0
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
-        self.sock.listen(16)
+        self.sock.listen(64)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.url = 'http://localhost:%d' % self.port
+        self.url = '%s://localhost:%d' % (self.scheme, self.port)
 
     def __enter__(self):
-        import threading
         self.stopped = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -164,11 +166,27 @@ class Recorder:
                 connection, _ = self.sock.accept()
             except OSError:
                 continue
+            self.connections += 1
             with connection:
                 connection.settimeout(2)
                 try:
-                    self.requests.append(connection.recv(65536))
-                    connection.sendall(b'HTTP/1.0 202 Accepted\r\n'
-                                       b'Content-Length: 0\r\n\r\n')
+                    self.handle(connection)
                 except OSError:
                     pass
+
+    def handle(self, connection):
+        raise NotImplementedError
+
+
+class Recorder(SocketServer):
+    """A server that only records what reaches it (and answers 202): the
+    host a redirect points to, which must never see a request."""
+
+    def __init__(self):
+        super().__init__()
+        self.requests = []
+
+    def handle(self, connection):
+        self.requests.append(connection.recv(65536))
+        connection.sendall(b'HTTP/1.0 202 Accepted\r\n'
+                           b'Content-Length: 0\r\n\r\n')

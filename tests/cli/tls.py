@@ -6,15 +6,15 @@ python-openstackclient already brings.
 """
 
 import datetime
-import socket
 import ssl
-import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.cli import hostile
 
 
 def _self_signed(directory):
@@ -37,40 +37,16 @@ def _self_signed(directory):
     return cert_file, key_file
 
 
-class SelfSignedServer:
+class SelfSignedServer(hostile.SocketServer):
+    """Counts in .connections the TLS handshakes clients start."""
+
+    scheme = 'https'
+
     def __init__(self, directory):
+        super().__init__()
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(*_self_signed(directory))
-        self.sock = socket.socket()
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.1)
-        self.url = 'https://localhost:%d' % self.sock.getsockname()[1]
-        self.handshakes = 0
-        self.stopped = False
 
-    def __enter__(self):
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopped = True
-        self.thread.join(5)
-        self.sock.close()
-
-    def _serve(self):
-        while not self.stopped:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.handshakes += 1
-            connection.settimeout(2)
-            try:
-                with self.context.wrap_socket(connection, server_side=True):
-                    pass  # the client refuses the certificate first
-            except OSError:
-                pass
-            finally:
-                connection.close()
+    def handle(self, connection):
+        with self.context.wrap_socket(connection, server_side=True):
+            pass  # the client refuses the certificate first
