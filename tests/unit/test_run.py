@@ -21,12 +21,13 @@ def timeout():
 def test_the_endpoint_is_dead_after_failures_in_a_row_only():
     run = api_run.Run()
     for _ in range(api_run.DEAD_AFTER_FAILURES - 1):
-        run.no_answer(timeout())
-    run.answered()  # an answer in between: alive
+        run.no_answer(timeout(), 'DELETE')
+    run.answered('DELETE')  # an answer in between: alive
     for _ in range(api_run.DEAD_AFTER_FAILURES - 1):
-        run.no_answer(timeout())
+        run.no_answer(timeout(), 'DELETE')
+        run.answered('GET')  # GETs answer, DELETEs hang: still counted
     run.check()
-    run.no_answer(timeout())
+    run.no_answer(timeout(), 'DELETE')
     with pytest.raises(errors.RunAborted) as info:
         run.check()
     assert 'not answering' in str(info.value)
@@ -36,7 +37,7 @@ def test_the_endpoint_is_dead_after_failures_in_a_row_only():
 def test_a_failure_no_retry_can_fix_aborts_at_once():
     run = api_run.Run()
     run.no_answer(errors.TransportError('TLS failure: untrusted',
-                                        retriable=False))
+                                        retriable=False), 'GET')
     with pytest.raises(errors.RunAborted, match='TLS failure'):
         run.check()
 

@@ -253,13 +253,13 @@ class BackupClient:
             answer = transport.send(place, method, path, connect, read,
                                     **kwargs)
         except errors.TransportError as exc:
-            run.no_answer(exc)
+            run.no_answer(exc, method)
             raise
         except errors.AuthenticationFailed as exc:
             if exc.status_code in (401, 403):
                 run.abort('Keystone refused the credentials: %s' % exc)
             raise
-        run.answered()
+        run.answered(method)
         if answer.status == 401:
             answer.token_renewed = run.tokens.rejected(
                 generation, self.session, errors.ApiError.from_answer(answer))

@@ -33,7 +33,7 @@ class Run:
         self.tokens = TokenGuard(self)
         self._lock = threading.Lock()
         self._abort_reason = None
-        self._failures_in_a_row = 0
+        self._failures_in_a_row = {}  # method -> attempts
 
     def check(self):
         """Raise RunAborted if the run has given up on the endpoint."""
@@ -45,23 +45,27 @@ class Run:
             if self._abort_reason is None:
                 self._abort_reason = reason
 
-    def answered(self):
-        """An attempt got an HTTP answer: the endpoint is alive."""
-        self._failures_in_a_row = 0
+    def answered(self, method):
+        """An attempt got an HTTP answer: the endpoint is alive for it."""
+        self._failures_in_a_row[method] = 0
 
-    def no_answer(self, error):
-        """An attempt got no HTTP answer (a TransportError)."""
+    def no_answer(self, error, method):
+        """An attempt got no HTTP answer (a TransportError).
+
+        Counted per method: an endpoint that answers GETs but lets every
+        DELETE hang is dead for what the run is there to do.
+        """
         if not error.retriable:
             # A certificate or URL problem is the same for every backup.
             self.abort(str(error))
             return
         with self._lock:
-            self._failures_in_a_row += 1
-            dead = self._failures_in_a_row >= DEAD_AFTER_FAILURES
-        if dead:
-            self.abort('the VBS endpoint is not answering: %d attempts in '
+            failures = self._failures_in_a_row.get(method, 0) + 1
+            self._failures_in_a_row[method] = failures
+        if failures >= DEAD_AFTER_FAILURES:
+            self.abort('the VBS endpoint is not answering: %d %s attempts in '
                        'a row got no answer (the last: %s)'
-                       % (DEAD_AFTER_FAILURES, error))
+                       % (failures, method, error))
 
 
 class TokenGuard:
