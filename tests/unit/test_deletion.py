@@ -1,6 +1,7 @@
 """Bulk deletion: names, duplicates, aggregation, --force, --wait,
 --ignore-missing, --dry-run, parallelism and streaming."""
 
+import re
 import threading
 import time
 
@@ -231,6 +232,7 @@ def test_dry_run_resolves_everything_and_sends_no_delete(client, cloud):
     cloud.get(backup_url(B), status_code=404, json=NOT_FOUND)
     cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
         {'id': C, 'name': 'nightly'}]})
+    cloud.get(backup_url(C), json={'backup': {'id': C, 'name': 'nightly'}})
     cloud.get(BACKUPS_URL + '?name=gone', json={'backups': []})
     outcomes = delete(client, [A, B, 'nightly', 'gone'], dry_run=True,
                       force=True, wait=True)
@@ -357,11 +359,12 @@ def test_a_cut_off_attempt_with_the_backup_still_there_is_a_failure(
     cloud.delete(backup_url(A), [
         {'exc': requests.exceptions.ReadTimeout('read timed out')},
         {'status_code': 400, 'json': {'badRequest': {
-            'message': 'Incremental backups exist for this backup.'}}}])
+            'message': 'Invalid backup: Backup status must be available '
+                       'or error'}}}])
     cloud.get(backup_url(A), json={'backup': {'status': 'available'}})
     [outcome] = delete(retrying_client, [A])
     assert outcome.failed
-    assert 'Incremental backups exist' in outcome.reason
+    assert 'Backup status must be available' in outcome.reason
 
 
 def test_a_certain_404_stays_a_failure(retrying_client, cloud):
@@ -427,3 +430,109 @@ def test_an_id_named_again_after_an_interruption_gets_one_outcome():
     wanted = [_uuid(n) for n in range(6)] + [_uuid(1), _uuid(5)]
     outcomes = list(bulk.run(iter(wanted)))
     assert [o.argument for o in outcomes] == wanted[:6]
+
+
+# -- incremental chains ------------------------------------------------------------
+
+class ChainCloud:
+    """Cinder's rules for one volume's chains, in memory: a backup with
+    incremental backups depending on it is refused; a delete takes effect
+    at once (the next GET answers 404)."""
+
+    def __init__(self, cloud, chains):
+        # chains: lists of IDs, each a full backup then its incrementals.
+        self.backups, self.deletes = {}, []
+        clock = 0
+        for chain in chains:
+            for position, backup_id in enumerate(chain):
+                clock += 1
+                self.backups[backup_id] = {
+                    'id': backup_id, 'name': 'b%d' % clock,
+                    'volume_id': 'vol-1', 'status': 'available',
+                    'is_incremental': position > 0,
+                    'parent_id': chain[position - 1] if position else None,
+                    'created_at': '2026-11-27T10:00:%02d' % clock}
+        one = re.compile(re.escape(BACKUPS_URL) + '/([0-9a-f-]{36})$')
+        cloud.delete(one, json=self._delete)
+        cloud.get(one, json=self._get)
+        cloud.get(re.compile(re.escape(BACKUPS_URL) + r'/detail'),
+                  json=self._list)
+
+    def _children(self, backup_id):
+        return [b for b in self.backups.values()
+                if b['parent_id'] == backup_id]
+
+    def _record(self, backup):
+        shown = dict(backup, has_dependent_backups=bool(
+            self._children(backup['id'])))
+        shown.pop('parent_id')
+        return shown
+
+    def _delete(self, request, context):
+        backup_id = request.path.rsplit('/', 1)[1]
+        self.deletes.append(backup_id)
+        if self._children(backup_id):
+            context.status_code = 400
+            return {'badRequest': {'code': 400, 'message': 'Invalid backup: '
+                                   'Incremental backups exist for this '
+                                   'backup.'}}
+        del self.backups[backup_id]
+        context.status_code = 202
+        return None
+
+    def _get(self, request, context):
+        backup = self.backups.get(request.path.rsplit('/', 1)[1])
+        if backup is None:
+            context.status_code = 404
+            return NOT_FOUND
+        return {'backup': self._record(backup)}
+
+    def _list(self, request, context):
+        return {'backups': [self._record(b) for b in self.backups.values()]}
+
+
+def _ids(count, start):
+    return ['%08d-0000-4000-8000-%012d' % (start, n) for n in range(count)]
+
+
+@pytest.mark.parametrize('wait', [False, True])
+def test_a_chain_named_in_any_order_is_deleted_in_one_run(client, cloud,
+                                                          wait):
+    first, second = _ids(5, 1), _ids(3, 2)
+    chain_cloud = ChainCloud(cloud, [first, second])
+    named = [first[0], second[2], first[3], second[0], first[1], first[4],
+             second[1], first[2]]
+    outcomes = delete(client, named, wait=wait)
+    assert [o.argument for o in outcomes] == named  # input order kept
+    assert {o.result for o in outcomes} <= {'deleted', 'gone'}
+    assert chain_cloud.backups == {}
+    # Every parent went after its incrementals; each was refused at most
+    # once per level before that.
+    assert chain_cloud.deletes.count(first[0]) <= 5
+
+
+def test_a_parent_whose_newest_incremental_is_not_named_fails(client,
+                                                              cloud):
+    chain = _ids(4, 3)
+    chain_cloud = ChainCloud(cloud, [chain])
+    outcomes = delete(client, chain[:3])  # the newest is not named
+    failed = [o for o in outcomes if o.failed]
+    assert [o.backup_id for o in failed] == chain[:3]
+    assert 'Incremental backups exist' in failed[0].reason
+    assert chain[3] in failed[0].reason  # names what is in its way
+    # Nothing was deleted: not even the part of the chain that was named.
+    assert set(chain_cloud.backups) == set(chain)
+    assert chain[3] not in chain_cloud.deletes
+
+
+def test_a_dry_run_shows_the_order_and_flags_unnamed_dependents(client,
+                                                                cloud):
+    whole, cut = _ids(3, 4), _ids(3, 5)
+    chain_cloud = ChainCloud(cloud, [whole, cut])
+    outcomes = delete(client, [whole[0], whole[1], whole[2], cut[0]],
+                      dry_run=True)
+    assert [(o.backup_id, o.result) for o in outcomes] == [
+        (whole[2], 'would-delete'), (cut[0], 'failed'),
+        (whole[1], 'would-delete'), (whole[0], 'would-delete')]
+    assert cut[1] in outcomes[1].reason and cut[2] in outcomes[1].reason
+    assert not chain_cloud.deletes

@@ -4,6 +4,7 @@ The API layer's messages say what went wrong and what to check; only the
 command line knows which option would change it.
 """
 
+from vbsclient.api import chains
 from vbsclient.api import errors
 
 _ENDPOINT_OPTIONS = ('set the endpoint with --os-vbs-endpoint-override, or '
@@ -20,7 +21,8 @@ def for_error(error, force=False):
     if isinstance(error, errors.UnexpectedAnswer):
         return _ENDPOINT_OPTIONS
     if isinstance(error, errors.ApiError):
-        if error.status_code == 400 and not force:
+        if error.status_code == 400 and not force \
+                and not chains.refused_for_dependents(error):
             return '--force deletes a backup in another status'
         if error.status_code in (405, 406, 501):
             return ('check --os-vbs-endpoint-override and '

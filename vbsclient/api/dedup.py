@@ -1,0 +1,43 @@
+"""The same backup named twice is deleted once.
+
+Names are dropped as they repeat; IDs are claimed when resolved (a name
+and the ID it resolves to are the same backup). This is the one thing
+that grows with a streamed input, so a UUID is kept as a 128-bit
+integer, about a third of its text's size.
+"""
+
+import threading
+import uuid
+
+from vbsclient.api import ids
+
+
+class Claims:
+    def __init__(self):
+        self._claimed = set()
+        self._lock = threading.Lock()
+
+    def claim(self, backup_id):
+        """True the first time a backup comes up."""
+        key = uuid.UUID(backup_id).int if ids.is_uuid(backup_id) \
+            else backup_id
+        with self._lock:
+            if key in self._claimed:
+                return False
+            self._claimed.add(key)
+            return True
+
+
+def unique_names(arguments):
+    """The arguments with repeated names dropped (streamed).
+
+    IDs pass through: they are de-duplicated when claimed, compactly, and
+    remembering them here too would double the memory of a long input.
+    """
+    seen = set()
+    for argument in arguments:
+        if ids.is_uuid(argument):
+            yield argument
+        elif argument not in seen:
+            seen.add(argument)
+            yield argument

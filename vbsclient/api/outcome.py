@@ -1,0 +1,76 @@
+"""What happened to one backup the user named: its Outcome.
+
+An Outcome changes only through its methods, so the rules of what a
+result means live here, once: "deleted" is an accepted DELETE, "gone" a
+backup the API itself says no longer exists, a failure keeps the error
+that caused it, and a final outcome is never overwritten.
+"""
+
+import dataclasses
+import enum
+
+
+class Result(str, enum.Enum):
+    DELETED = 'deleted'                  # the server accepted the delete
+    GONE = 'gone'                        # deleted, and seen to be gone
+    ALREADY_MISSING = 'already-missing'  # really gone before (ignore-missing)
+    WOULD_DELETE = 'would-delete'        # exists; a dry run sent nothing
+    FAILED = 'failed'
+    NOT_ATTEMPTED = 'not-attempted'      # never sent (the run was stopped)
+
+
+# Results a run counts as a failure of the backup (exit status 1).
+FAILURES = frozenset((Result.FAILED, Result.NOT_ATTEMPTED))
+
+
+@dataclasses.dataclass(eq=False)  # one per backup: compared by identity
+class Outcome:
+    argument: str
+    backup_id: str = None
+    name: str = None
+    result: Result = None
+    reason: str = None
+    request_id: str = None
+    # The failure behind a failed result, for whoever reports it.
+    error: Exception = dataclasses.field(default=None, repr=False)
+    # Refused while incremental backups depend on it: to be sent again
+    # once those named in the same run are gone (vbsclient.api.chains).
+    blocked_by_dependents: bool = dataclasses.field(default=False,
+                                                    repr=False)
+
+    @property
+    def failed(self):
+        return self.result in FAILURES
+
+    def accepted(self, request_id, reason=None):
+        self._set(Result.DELETED, reason, request_id)
+
+    def gone(self, reason=None):
+        self._set(Result.GONE, reason)
+
+    def missing(self, error):
+        self._set(Result.ALREADY_MISSING, str(error),
+                  getattr(error, 'request_id', None))
+
+    def would_delete(self, reason=None):
+        self._set(Result.WOULD_DELETE, reason)
+
+    def fail(self, error, request_id=None):
+        self._set(Result.FAILED, str(error),
+                  request_id or getattr(error, 'request_id', None))
+        self.error = error if isinstance(error, Exception) else None
+
+    def not_attempted(self, reason):
+        self._set(Result.NOT_ATTEMPTED, reason)
+
+    def blocked(self, error):
+        """Refused because incremental backups depend on it: not final."""
+        self.fail(error)
+        self.blocked_by_dependents = True
+
+    def _set(self, result, reason=None, request_id=None):
+        self.result = result
+        self.reason = reason
+        if request_id is not None:  # else the earlier one still tells
+            self.request_id = request_id
+        self.blocked_by_dependents = False

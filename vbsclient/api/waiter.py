@@ -1,0 +1,42 @@
+"""Waiting until each of a set of resources reaches a state.
+
+Polls all pending resources, in parallel, then pauses with back-off,
+until each is done, the deadline passes, or the stop event is set. What
+"done" means is the caller's check; a later `create --wait` or
+`restore --wait` reuses this as it is.
+"""
+
+import time
+
+from vbsclient.api import concurrency
+
+FIRST_DELAY = 1.0
+MAX_DELAY = 10.0
+
+
+def wait_for(items, check, timeout, parallel, stop, sleep=None,
+             clock=time.monotonic, on_round=None):
+    """Return the items still not done when the waiting ended.
+
+    check(item) -> True once the item is done (whatever its end); it must
+    not raise. on_round(pending) is called before each round of polls.
+    sleep(seconds) pauses (default: the stop event's wait, so a stop ends
+    a pause at once).
+    """
+    sleep = sleep or stop.wait
+    pending = list(items)
+    deadline = clock() + timeout
+    delay = FIRST_DELAY
+    while pending:
+        if on_round:
+            on_round(pending)
+        finished = concurrency.ordered_map(
+            check, pending, parallel, stop=stop, skipped=lambda item: False)
+        pending = [item for item, done in zip(pending, list(finished))
+                   if not done]
+        remaining = deadline - clock()
+        if not pending or remaining <= 0 or stop.is_set():
+            break
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, MAX_DELAY)
+    return pending
