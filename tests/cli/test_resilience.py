@@ -57,7 +57,9 @@ def test_a_thousand_ids_with_ten_percent_of_requests_faulted(quick_retries):
         faulted = proxy.count(fault=True)
         left = set(cloud.backups)
 
-    assert faulted >= 80, 'the plan faulted too little to prove anything'
+    # About 100 expected (10 % of ~1000); which requests draw a fault
+    # depends on the threads' order, so the count varies from run to run.
+    assert faulted >= 60, 'the plan faulted too little to prove anything'
     # Every ID: exactly one outcome, in order.
     assert [o.argument for o in outcomes] == wanted
     for outcome in outcomes:

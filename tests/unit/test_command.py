@@ -50,7 +50,7 @@ def test_delete_parser_defaults_and_options(client):
     assert options.backups == [A, B]
     assert (options.force, options.wait, options.timeout, options.parallel,
             options.ignore_missing, options.dry_run, options.formatter) == (
-        False, False, 600, 8, False, False, None)
+        False, False, 600, None, False, False, None)
     options = parser.parse_args(['--force', '--wait', '--timeout', '90',
                                  '--parallel', '1', '--ignore-missing',
                                  '--dry-run', '-f', 'json', A])
@@ -120,12 +120,22 @@ def test_server_message_and_request_id_are_in_the_failure_line(
     cloud.delete(backup_url(C), status_code=400, json={'badRequest': {
         'message': 'Incremental backups exist for this backup.',
         'code': 400}}, headers={'x-openstack-request-id': 'req-42'})
+    # The chain: C, then an incremental backup of the same volume that is
+    # not named, so C cannot be deleted in this run.
+    cloud.get(backup_url(C), json={'backup': {
+        'id': C, 'volume_id': 'v', 'created_at': '2026-11-01T00:00:00'}})
+    cloud.get(BACKUPS_URL + '/detail?volume_id=v', json={'backups': [
+        {'id': C, 'volume_id': 'v', 'created_at': '2026-11-01T00:00:00'},
+        {'id': B, 'name': 'inc', 'is_incremental': True, 'volume_id': 'v',
+         'created_at': '2026-11-02T00:00:00'}]})
     error, _ = run(backup.DeleteBackup, client, [C])
     assert str(error) == '1 of 1 backups failed to delete.'
     [line] = errors_logged(caplog)
     assert line.startswith(
         "Failed to delete backup '%s': Incremental backups exist for this "
         "backup. (HTTP 400, request ID req-42)" % C)
+    assert '%s (inc)' % B in line  # what keeps it from being deleted
+    assert '--force' not in line  # it would not help
 
 
 @pytest.mark.parametrize('bad', [' ', '', 'a\x1bb'])

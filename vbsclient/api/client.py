@@ -240,6 +240,7 @@ class BackupClient:
                                   **kwargs))
 
     def _attempt(self, run, place, deadline, method, path, **kwargs):
+        """One attempt, within the run's limits; the answer, or a raise."""
         run.check()
         remaining = deadline - api_run.now()
         if remaining <= 0:
@@ -249,7 +250,21 @@ class BackupClient:
         connect = min(self.connect_timeout, remaining)
         read = max(min(self.read_timeout, remaining - connect), 0.001)
         generation = run.tokens.generation
+        answer = self._send(run, place, method, path, connect, read, **kwargs)
+        if answer.status == 401:
+            answer.token_renewed = run.tokens.rejected(
+                generation, self.session, errors.ApiError.from_answer(answer))
+        else:
+            run.tokens.accepted(generation)
+        return answer
+
+    def _send(self, run, place, method, path, connect, read, **kwargs):
+        """Send through the run's limiter, telling it and the breaker how
+        the attempt went."""
+        ticket = run.limiter.acquire()
+        answer = None
         try:
+            run.check()  # again: the run may have given up while we queued
             answer = transport.send(place, method, path, connect, read,
                                     **kwargs)
         except errors.TransportError as exc:
@@ -259,12 +274,9 @@ class BackupClient:
             if exc.status_code in (401, 403):
                 run.abort('Keystone refused the credentials: %s' % exc)
             raise
+        finally:
+            run.limiter.release(ticket, method, *_throttling(answer))
         run.answered(method)
-        if answer.status == 401:
-            answer.token_renewed = run.tokens.rejected(
-                generation, self.session, errors.ApiError.from_answer(answer))
-        else:
-            run.tokens.accepted(generation)
         return answer
 
     def _answer_error(self, answer):
@@ -358,6 +370,15 @@ class _Place:
             exc.status_code, exc.message, exc.error_code, exc.request_id,
             hint='the VBS endpoint does not look like the backup API (a '
                  'backup list there fails too): check the VBS endpoint')
+
+
+def _throttling(answer):
+    """(status, Retry-After seconds) for the limiter; (None, None) when
+    there was no answer."""
+    if answer is None:
+        return None, None
+    return answer.status, retry.retry_after_seconds(
+        answer.headers.get('Retry-After'), cap=True)
 
 
 def _redirect_error(answer):

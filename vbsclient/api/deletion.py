@@ -1,78 +1,61 @@
-"""Deleting many backups: resolve, delete all, then (optionally) wait.
+"""Deleting many backups: resolve, delete all, finish the chains, then
+(optionally) wait.
 
-Every backup the user names ends with exactly one Outcome. The order of
-work follows OpenStackClient's server delete: all deletes are sent first,
-then the waiting starts, then the failures are reported together. Work
-runs `parallel` at a time on the client's one session (one token, reused
-connections), and the input is streamed: memory does not grow with it,
-except under --wait, which must remember what it waits for.
+Every backup the user names ends with exactly one Outcome
+(vbsclient.api.outcome). The order of work follows OpenStackClient's
+server delete: all deletes are sent first, then the waiting starts, then
+the failures are reported together. Work runs `parallel` at a time on the
+client's one session (one token, reused connections), and the input is
+streamed: memory does not grow with it, except where outcomes must be
+held back (under --wait, for a dry run, and after the first backup that
+must wait for its incremental backups).
+
+Backups that depend on each other (an incremental chain) may be named in
+any order: a delete the server refuses because incremental backups exist
+is sent again once those named in the same run are gone
+(vbsclient.api.chains).
 """
 
-import dataclasses
-import threading
+import collections
 import time
-import uuid
 
+from vbsclient.api import chains
 from vbsclient.api import concurrency
+from vbsclient.api import dedup
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import limiter
+from vbsclient.api.outcome import Outcome
+from vbsclient.api.outcome import Result
 from vbsclient.api import run as api_run
+from vbsclient.api import waiter
 
-# Outcome results.
-DELETED = 'deleted'                  # the server accepted the delete (202)
-GONE = 'gone'                        # deleted, and seen to be gone (--wait)
-ALREADY_MISSING = 'already-missing'  # really gone before (--ignore-missing)
-WOULD_DELETE = 'would-delete'        # exists, and --dry-run sent nothing
-FAILED = 'failed'
-NOT_ATTEMPTED = 'not-attempted'      # never sent (the run was interrupted)
-
-DEFAULT_PARALLEL = 8
 DEFAULT_TIMEOUT = 600
-_FIRST_POLL_DELAY = 1.0
-_MAX_POLL_DELAY = 10.0
-
-
-@dataclasses.dataclass
-class Outcome:
-    """What happened to one backup the user named."""
-
-    argument: str
-    backup_id: str = None
-    name: str = None
-    result: str = None
-    reason: str = None
-    request_id: str = None
-    # The failure behind a failed result, for whoever reports it.
-    error: Exception = dataclasses.field(default=None, repr=False)
-
-    @property
-    def failed(self):
-        return self.result in (FAILED, NOT_ATTEMPTED)
-
-    def fail(self, reason, request_id=None):
-        self.result = FAILED
-        self.reason = str(reason)
-        self.request_id = request_id or getattr(reason, 'request_id', None)
-        if isinstance(reason, Exception):
-            self.error = reason
 
 
 class BulkDelete:
     """Delete a stream of backups named by ID or name."""
 
     def __init__(self, client, force=False, ignore_missing=False,
-                 dry_run=False, parallel=DEFAULT_PARALLEL, progress=None):
-        # Requests of this run share its stop event and circuit breaker,
-        # not the caller's client: a later run starts afresh.
-        self.run_state = api_run.Run()
+                 dry_run=False, parallel=None, progress=None):
+        """parallel: requests in flight, fixed; None adapts it (up to
+        limiter.DEFAULT_MAX) to what the server's answers show."""
+        # Requests of this run share its stop event, circuit breaker and
+        # limiter, not the caller's client: a later run starts afresh.
+        self.run_state = api_run.Run(
+            limiter.FixedLimit(parallel) if parallel
+            else limiter.AdaptiveLimit())
         self.client = client.bound(run=self.run_state)
         self.force = force
         self.ignore_missing = ignore_missing
         self.dry_run = dry_run
-        self.parallel = parallel
+        # Threads: as many as requests may be in flight.
+        self.parallel = parallel or limiter.DEFAULT_MAX
         self.progress = progress or _NoProgress()
-        self._claimed = set()
-        self._lock = threading.Lock()
+        self.counts = collections.Counter()  # Result -> outcomes reported
+        self._claims = dedup.Claims()
+        self._records = {}  # dry run: backup ID -> its record
+        self._wait_deadline = None
 
     def stop(self):
         """Stop sending (e.g. on Ctrl-C); safe from a signal handler.
@@ -87,17 +70,40 @@ class BulkDelete:
     def interrupted(self):
         return self.run_state.stopping.is_set()
 
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
     def run(self, arguments, wait=False, timeout=DEFAULT_TIMEOUT,
             sleep=None, clock=time.monotonic):
-        """Yield one Outcome per distinct backup, in input order."""
+        """Yield one Outcome per distinct backup: in input order, or for a
+        dry run in the order a run would delete them.
+
+        timeout: seconds for all waiting together, for --wait and for
+        incremental backups that a parent waits for.
+        """
         self.client.allow_parallel(self.parallel)
-        outcomes = self._each(_unique_names(arguments))
-        if not wait or self.dry_run:
-            yield from outcomes
-            return
-        outcomes = list(outcomes)
-        self.wait_until_gone(outcomes, timeout, sleep, clock)
-        yield from outcomes
+        self._timeout, self._sleep, self._clock = timeout, sleep, clock
+        hold = wait or self.dry_run
+        held = []
+        for outcome in self._each(dedup.unique_names(arguments)):
+            if hold or held or outcome.blocked_by_dependents:
+                held.append(outcome)  # later ones wait, to keep the order
+            else:
+                yield self._reported(outcome)
+        if self.dry_run:
+            held = self._plan(held)
+        else:
+            self._delete_chains(held)
+            if wait:
+                self._wait_until_gone(
+                    [o for o in held if o.result is Result.DELETED])
+        for outcome in held:
+            yield self._reported(outcome)
+
+    def _reported(self, outcome):
+        self.counts[outcome.result] += 1
+        return outcome
 
     def _each(self, arguments):
         for outcome in concurrency.ordered_map(
@@ -112,10 +118,7 @@ class BulkDelete:
 
     def _one(self, argument):
         outcome = Outcome(argument=argument)
-        # Each backup has its own time budget: lookup, delete, retries and
-        # the GETs that tell what a cut-off attempt did.
-        client = self.client.bound(
-            deadline=api_run.now() + self.client.budget)
+        client = self._backup_client()
         try:
             ids.check_name_or_id(argument)
             outcome.backup_id, outcome.name = client.find(argument)
@@ -125,7 +128,7 @@ class BulkDelete:
         except errors.VbsError as exc:
             outcome.fail(exc)
             return outcome
-        if not self._claim(outcome.backup_id):
+        if not self._claims.claim(outcome.backup_id):
             return None
         if self.dry_run:
             self._check_exists(client, outcome)
@@ -133,39 +136,31 @@ class BulkDelete:
             self._delete(client, outcome)
         return outcome
 
-    def _claim(self, backup_id):
-        """True the first time a backup comes up: it is deleted once.
-
-        The set is the one thing that grows with the input: a UUID is kept
-        as a 128-bit integer, about a third of its text's size.
-        """
-        key = uuid.UUID(backup_id).int if ids.is_uuid(backup_id) \
-            else backup_id
-        with self._lock:
-            if key in self._claimed:
-                return False
-            self._claimed.add(key)
-            return True
+    def _backup_client(self):
+        """Each backup has its own time budget: lookup, delete, retries and
+        the GETs that tell what a cut-off attempt did."""
+        return self.client.bound(deadline=api_run.now() + self.client.budget)
 
     def _not_attempted(self, argument):
         """The outcome of an argument never sent (the run was stopped)."""
-        outcome = Outcome(argument=argument, result=NOT_ATTEMPTED,
-                          reason='not attempted: the run was interrupted')
+        outcome = Outcome(argument=argument)
+        outcome.not_attempted('not attempted: the run was interrupted')
         if ids.is_uuid(argument):
             outcome.backup_id = argument.lower()
-            if not self._claim(outcome.backup_id):
+            if not self._claims.claim(outcome.backup_id):
                 return None  # named before: that outcome stands for it
         return outcome
 
     def _delete(self, client, outcome):
         remove = client.force_delete if self.force else client.delete
         try:
-            outcome.request_id = remove(outcome.backup_id)
-            outcome.result = DELETED
+            outcome.accepted(remove(outcome.backup_id))
         except errors.Unconfirmed as exc:
             self._reconcile(client, outcome, exc.cause)
         except errors.ApiError as exc:
-            if exc.status_code == 404 and self.ignore_missing:
+            if chains.refused_for_dependents(exc):
+                outcome.blocked(exc)
+            elif exc.status_code == 404 and self.ignore_missing:
                 self._confirm_missing(client, outcome, exc)
             else:
                 outcome.fail(exc)
@@ -197,80 +192,143 @@ class BulkDelete:
         """
         record, get_error = _look_up(client, outcome.backup_id)
         if _not_found(get_error):
-            outcome.result = GONE
-            outcome.reason = ('gone: an attempt was cut off (%s) and may '
-                              'have deleted it' % _short(exc))
+            outcome.gone('gone: an attempt was cut off (%s) and may have '
+                         'deleted it' % _short(exc))
         elif record and record.get('status') == 'deleting':
-            outcome.result = DELETED
-            outcome.reason = ('accepted by an attempt that was cut off; '
-                              'now deleting')
+            outcome.accepted(None, 'accepted by an attempt that was cut '
+                                   'off; now deleting')
+        elif chains.refused_for_dependents(exc):
+            outcome.blocked(exc)
         else:
             outcome.fail(exc)
 
     def _missing(self, outcome, exc):
         if self.ignore_missing:
-            outcome.result = ALREADY_MISSING
-            outcome.reason = str(exc)
-            outcome.request_id = getattr(exc, 'request_id', None)
+            outcome.missing(exc)
         else:
             outcome.fail(exc)
 
     def _check_exists(self, client, outcome):
-        if outcome.name is not None:  # found by name: the list showed it
-            outcome.result = WOULD_DELETE
-            return
         record, error = _look_up(client, outcome.backup_id)
         if record is not None:
-            outcome.name = record.get('name')
-            outcome.result = WOULD_DELETE
+            outcome.name = outcome.name or record.get('name')
+            outcome.would_delete()
+            self._records[outcome.backup_id] = record
         elif _not_found(error):
             self._missing(outcome, error)
         else:
             outcome.fail(error)
 
+    # -- incremental chains ---------------------------------------------------
+
+    def _delete_chains(self, outcomes):
+        """Send again each delete refused because incremental backups
+        depend on it, once those named in this run are gone: one round per
+        level of the chains, until a round changes nothing."""
+        named = {o.backup_id: o for o in outcomes if o.backup_id}
+        blocked = [o for o in outcomes if o.blocked_by_dependents]
+        while blocked and not self.interrupted:
+            waits = self._dependents_to_wait_for(blocked, named)
+            self._wait_until_gone([o for o in set().union(*waits.values())
+                                   if o.result is Result.DELETED])
+            accepted = 0
+            for parent in waits:
+                self._delete(self._backup_client(), parent)
+                accepted += parent.result is Result.DELETED
+            blocked = [o for o in blocked if o.blocked_by_dependents]
+            if not accepted:
+                break
+        for parent in blocked:  # nothing more this run can do for them
+            self._dependents_to_wait_for([parent], {})
+
+    def _dependents_to_wait_for(self, parents, named):
+        """{parent: outcomes of its dependents named in this run}, for the
+        parents that can still be deleted. A parent with a dependent that
+        this run does not delete fails now, naming what is in its way."""
+        waits, volumes = {}, {}
+        for parent in parents:
+            found = self._dependents(parent, volumes)
+            if found is None:
+                continue  # its record is unreadable: its error stands
+            ours = [named.get(b['id']) for b in found]
+            in_the_way = [b for b, o in zip(found, ours)
+                          if o is None or (o.failed
+                                           and not o.blocked_by_dependents)]
+            if in_the_way:
+                parent.fail(_blocked_error(parent.error, in_the_way))
+            else:
+                waits[parent] = ours
+        return waits
+
+    def _dependents(self, outcome, volumes):
+        """The backups that depend on this one (records), or None."""
+        client = self._backup_client()
+        record = self._records.get(outcome.backup_id)
+        try:
+            record = record or client.get(outcome.backup_id)
+            volume = record.get('volume_id')
+            if volume not in volumes:
+                volumes[volume] = list(client.list(detailed=True,
+                                                   volume_id=volume))
+        except errors.VbsError:
+            return None
+        return chains.dependents(record, volumes[volume])
+
+    def _plan(self, outcomes):
+        """A dry run's outcomes in the order a run would delete them:
+        incremental backups before the backups they depend on. A backup
+        with dependents that are not named fails the dry run."""
+        named = {o.backup_id: o for o in outcomes
+                 if o.result is Result.WOULD_DELETE}
+        step, volumes = {}, {}
+        for outcome in named.values():
+            record = self._records[outcome.backup_id]
+            if not record.get('has_dependent_backups'):
+                continue
+            found = self._dependents(outcome, volumes) or []
+            in_the_way = [b for b in found if b['id'] not in named]
+            if in_the_way:
+                outcome.fail(_blocked_error(None, in_the_way))
+            elif found:
+                step[outcome.backup_id] = len(found)
+                outcome.would_delete(
+                    'after its %d incremental backup(s) named here are gone'
+                    % len(found))
+        return sorted(outcomes, key=lambda o: step.get(o.backup_id, 0))
+
     # -- waiting --------------------------------------------------------------
 
-    def wait_until_gone(self, outcomes, timeout, sleep=None,
-                        clock=time.monotonic):
+    def _wait_until_gone(self, outcomes):
         """Poll, with back-off, until each accepted delete has completed.
 
-        Gone (GET answers 404) is success; "error_deleting", or still being
-        there when the timeout runs out, is that backup's failure.
+        Gone (the API's own 404) is success; "error_deleting", or still
+        being there when the run's timeout runs out, is that backup's
+        failure.
         """
-        # By default the pauses end at once when the run is stopped.
-        sleep = sleep or self.run_state.stopping.wait
-        pending = [o for o in outcomes if o.result == DELETED]
-        last_seen = {}
-        deadline = clock() + timeout
-        delay = _FIRST_POLL_DELAY
-        while pending:
-            self.progress.waiting(len(pending))
-            finished = concurrency.ordered_map(
-                lambda o: _poll(self.client, o, last_seen), pending,
-                self.parallel, stop=self.run_state.stopping,
-                skipped=lambda o: False)
-            pending = [o for o, done in zip(pending, list(finished))
-                       if not done]
-            remaining = deadline - clock()
-            if not pending or remaining <= 0 or self.interrupted:
-                break
-            sleep(min(delay, remaining))
-            delay = min(delay * 2, _MAX_POLL_DELAY)
-        if self.interrupted:
-            for outcome in pending:  # accepted; that much is known
-                outcome.reason = 'interrupted before it was seen gone'
+        if not outcomes:
             return
+        if self._wait_deadline is None:  # all waiting shares the timeout
+            self._wait_deadline = self._clock() + self._timeout
+        last_seen = {}
+        pending = waiter.wait_for(
+            outcomes, lambda o: _poll(self.client, o, last_seen),
+            max(0.0, self._wait_deadline - self._clock()), self.parallel,
+            self.run_state.stopping, sleep=self._sleep, clock=self._clock,
+            on_round=lambda left: self.progress.waiting(len(left)))
         for outcome in pending:
-            outcome.fail('still %s after %g seconds (timeout)'
-                         % (last_seen.get(outcome.backup_id, 'present'),
-                            timeout))
+            if self.interrupted:  # accepted; that much is known
+                outcome.accepted(None, 'interrupted before it was seen gone')
+            else:
+                outcome.fail('still %s after %g seconds (timeout)'
+                             % (last_seen.get(outcome.backup_id, 'present'),
+                                self._timeout))
 
 
 def _poll(client, outcome, last_seen):
     """Check one backup; return True once its outcome is final."""
     record, error = _look_up(client, outcome.backup_id)
     if _not_found(error):
-        outcome.result = GONE
+        outcome.gone()
         return True
     if error is not None:
         # A passing failure must not end the wait early.
@@ -281,6 +339,21 @@ def _poll(client, outcome, last_seen):
         return True
     last_seen[outcome.backup_id] = record.get('status')
     return False
+
+
+def _blocked_error(error, in_the_way):
+    """The failure of a backup that incremental backups still depend on."""
+    if isinstance(error, errors.ApiError):
+        return errors.ApiError(
+            error.status_code, error.message, error.error_code,
+            error.request_id, hint=_in_the_way(in_the_way))
+    return errors.VbsError('Incremental backups depend on it: %s'
+                           % _in_the_way(in_the_way))
+
+
+def _in_the_way(backups):
+    return ('incremental backups of its volume that this run does not '
+            'delete depend on it: %s' % chains.describe(backups))
 
 
 def _look_up(client, backup_id):
@@ -298,21 +371,6 @@ def _not_found(error):
 
 def _short(exc):
     return str(exc).split(' (HTTP')[0][:120]
-
-
-def _unique_names(arguments):
-    """The arguments with repeated names dropped (streamed).
-
-    IDs pass through: they are de-duplicated when claimed, compactly, and
-    remembering them here too would double the memory of a long input.
-    """
-    seen = set()
-    for argument in arguments:
-        if ids.is_uuid(argument):
-            yield argument
-        elif argument not in seen:
-            seen.add(argument)
-            yield argument
 
 
 class _NoProgress:

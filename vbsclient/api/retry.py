@@ -120,21 +120,25 @@ class RetryPolicy:
 
     def _delay(self, answer, number):
         if answer.status in THROTTLE_STATUSES:
-            wait = retry_after_seconds(answer.headers.get('Retry-After'))
+            wait = retry_after_seconds(answer.headers.get('Retry-After'),
+                                       cap=True)
             if wait is not None:
-                return min(wait, MAX_RETRY_AFTER)
+                return wait
         return self._backoff(number)
 
 
-def retry_after_seconds(value, now=time.time):
-    """Retry-After as seconds: a number of seconds or an HTTP date."""
+def retry_after_seconds(value, now=time.time, cap=False):
+    """Retry-After as seconds: a number of seconds or an HTTP date
+    (with cap, at most MAX_RETRY_AFTER)."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now())
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = max(0.0, when.timestamp() - now())
+    return min(seconds, MAX_RETRY_AFTER) if cap else seconds

@@ -16,6 +16,7 @@ import threading
 import time
 
 from vbsclient.api import errors
+from vbsclient.api import limiter as limiter_module
 
 now = time.monotonic
 
@@ -27,9 +28,14 @@ MAX_RENEWALS_PER_REQUEST = 3
 
 
 class Run:
-    def __init__(self):
+    """limiter: how many requests are in flight (vbsclient.api.limiter);
+    none by default beyond the caller's threads."""
+
+    def __init__(self, limiter=None):
         # Set to stop sending (e.g. on Ctrl-C); requests in flight end.
         self.stopping = threading.Event()
+        self.limiter = limiter or limiter_module.FixedLimit(
+            limiter_module.DEFAULT_MAX)
         self.tokens = TokenGuard(self)
         self._lock = threading.Lock()
         self._abort_reason = None

@@ -21,6 +21,8 @@ from vbsclient.api import client as api_client
 from vbsclient.api import deletion
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import limiter
+from vbsclient.api.outcome import Result
 from vbsclient.api import retry
 from vbsclient.api import text as safe_text
 from vbsclient.osc import hints
@@ -96,20 +98,19 @@ class DeleteBackup(VbsCommand, command.Lister):
     Each argument is a backup ID (one DELETE request, no lookup) or a
     backup name (looked up first; it must match exactly one backup). "-"
     reads more of them from standard input, one per line ("#" comments and
-    blank lines are skipped). Quiet on success; with -f, one row per
-    backup. Exit status 1 if any backup failed.
+    blank lines are skipped). Backups of an incremental chain may be named
+    in any order: each is deleted once the backups that depend on it are
+    gone. Quiet on success (no -f: no output); with -f, one row per backup
+    (a dry run defaults to a table). Exit status 1 if any backup failed.
     """
 
     COLUMNS = ('ID', 'Name', 'Result', 'Reason', 'Request ID')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        # Quiet, like `openstack volume backup delete`, unless -f is given.
+        # Quiet, like `openstack volume backup delete`, unless -f is given
+        # (the class docstring, which is the help's description, says so).
         parser.set_defaults(formatter=None)
-        for action in parser._actions:
-            if action.dest == 'formatter':
-                action.help = ('print one row per backup in this format '
-                               '(default: none, quiet; table for --dry-run)')
         parser.add_argument(
             'backups', metavar='<backup>', nargs='+',
             help='Backup(s) to delete (name or ID; "-" for standard input)')
@@ -127,9 +128,11 @@ class DeleteBackup(VbsCommand, command.Lister):
                  % deletion.DEFAULT_TIMEOUT)
         parser.add_argument(
             '--parallel', metavar='<n>', type=_positive(int),
-            default=deletion.DEFAULT_PARALLEL,
-            help='Requests in flight at once; 1 is strictly sequential '
-                 '(default: %d)' % deletion.DEFAULT_PARALLEL)
+            help='Requests in flight at once, fixed; 1 is strictly '
+                 'sequential (default: adapted to the server, between 1 '
+                 'and %d: more while answers come as fast as ever, fewer '
+                 'when they slow down or the server throttles; --debug '
+                 'shows each change)' % limiter.DEFAULT_MAX)
         parser.add_argument(
             '--ignore-missing', action='store_true',
             help='A backup that does not exist (checked: really gone) counts '
@@ -141,7 +144,6 @@ class DeleteBackup(VbsCommand, command.Lister):
         return self.add_network_options(parser)
 
     def run_command(self, parsed_args):
-        self._results = collections.Counter()  # result -> backups
         self._bulk = None
         if parsed_args.dry_run and parsed_args.formatter is None:
             parsed_args.formatter = 'table'  # a dry run exists to be read
@@ -158,15 +160,15 @@ class DeleteBackup(VbsCommand, command.Lister):
                               for o in self._outcomes(parsed_args))
 
     def _exit_status(self, parsed_args):
-        total = sum(self._results.values())
-        if self._bulk is not None and self._bulk.interrupted:
+        counts, total = self._bulk.counts, self._bulk.total
+        if self._bulk.interrupted:
             self._say('Interrupted: of %d backups, %s.' % (total, ', '.join(
-                '%d %s' % (self._results[result], result)
-                for result in (deletion.DELETED, deletion.GONE,
-                               deletion.ALREADY_MISSING, deletion.FAILED,
-                               deletion.NOT_ATTEMPTED))))
+                '%d %s' % (counts[result], result.value)
+                for result in (Result.DELETED, Result.GONE,
+                               Result.ALREADY_MISSING, Result.FAILED,
+                               Result.NOT_ATTEMPTED))))
             return EXIT_INTERRUPTED
-        failed = self._results[deletion.FAILED]
+        failed = counts[Result.FAILED]
         if failed:
             raise exceptions.CommandError('%d of %d backups %s.' % (
                 failed, total, 'failed the dry run' if parsed_args.dry_run
@@ -175,7 +177,7 @@ class DeleteBackup(VbsCommand, command.Lister):
 
     def _row(self, outcome, parsed_args):
         self._bulk.progress.clear()  # a row never follows a progress line
-        return (outcome.backup_id, outcome.name, outcome.result,
+        return (outcome.backup_id, outcome.name, outcome.result.value,
                 self._reason(outcome, parsed_args), outcome.request_id)
 
     def _reason(self, outcome, parsed_args):
@@ -186,7 +188,7 @@ class DeleteBackup(VbsCommand, command.Lister):
 
     def _report(self, outcome, parsed_args):
         name = safe_text.quoted(outcome.argument)
-        if outcome.result == deletion.NOT_ATTEMPTED:
+        if outcome.result is Result.NOT_ATTEMPTED:
             self._say('Not attempted (interrupted): %s' % name)
         else:
             self._say('Failed to delete backup %s: %s' % (
@@ -210,11 +212,9 @@ class DeleteBackup(VbsCommand, command.Lister):
             progress=progress.Progress())
         try:
             with _first_interrupt_stops(bulk):
-                for outcome in bulk.run(_arguments(parsed_args.backups),
-                                        wait=parsed_args.wait,
-                                        timeout=parsed_args.timeout):
-                    self._results[outcome.result] += 1
-                    yield outcome
+                yield from bulk.run(_arguments(parsed_args.backups),
+                                    wait=parsed_args.wait,
+                                    timeout=parsed_args.timeout)
         finally:
             bulk.progress.close()
 

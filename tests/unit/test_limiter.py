@@ -1,0 +1,127 @@
+"""How many requests are in flight: fixed, or adapted to the server."""
+
+import threading
+
+from vbsclient.api import limiter
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def drive(adaptive, clock, latency_of, answers=400, status=202):
+    """A steady flow of `answers` requests: a new one is sent whenever the
+    limit allows, and each is answered latency_of(requests in flight when
+    it was sent) seconds later. Return the limit after each answer."""
+    in_flight, limits = [], []
+    for _ in range(answers):
+        while len(in_flight) < adaptive.limit:
+            ticket = adaptive.acquire()
+            in_flight.append(
+                (clock.now + latency_of(len(in_flight) + 1), ticket))
+        in_flight.sort(key=lambda request: request[0])
+        done_at, ticket = in_flight.pop(0)
+        clock.now = max(clock.now, done_at)
+        adaptive.release(ticket, 'DELETE', status)
+        limits.append(adaptive.limit)
+    return limits
+
+
+def test_latency_that_does_not_grow_with_load_opens_up_to_the_maximum():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # 70 ms away from a server with room to spare: the rate grows with
+    # every request in flight.
+    limits = drive(adaptive, clock, lambda in_flight: 0.07)
+    assert limits[-1] >= 24
+
+
+def test_a_server_that_handles_one_at_a_time_keeps_it_at_one():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # Each request waits for those before it, and a little more (the
+    # server thrashes), as measured on Cinder's eventlet API.
+    limits = drive(adaptive, clock,
+                   lambda in_flight: 0.02 * in_flight ** 1.2)
+    assert max(limits) <= 2  # a short look at 2, while starting
+    assert limits[20:] == [1] * len(limits[20:])
+
+
+def test_behind_latency_it_settles_where_the_server_saturates():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # 50 ms away from a server of 20 ms a request, one at a time: up to
+    # 3.5 in flight the rate grows, beyond they only queue at the server.
+    limits = drive(adaptive, clock,
+                   lambda in_flight: max(0.07, in_flight / 50))
+    assert all(3 <= limit <= 5 for limit in limits[40:]), limits
+
+
+def test_throttling_halves_the_limit_and_retry_after_holds_everyone():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    adaptive.limit = 16
+    started = adaptive.acquire()
+    clock.now += 0.01
+    adaptive.release(started, 'DELETE', 429, retry_after=2.0)
+    assert adaptive.limit == 8
+    acquired = threading.Event()
+    waiter = threading.Thread(
+        target=lambda: (adaptive.acquire(), acquired.set()), daemon=True)
+    waiter.start()
+    assert not acquired.wait(0.2)  # held: the server said 2 s
+    clock.now += 2.0
+    with adaptive._condition:
+        adaptive._condition.notify_all()
+    assert acquired.wait(5)
+    # And sending is capped below the rate that got through.
+    assert adaptive._max_rate is not None
+
+
+def test_under_a_rate_limit_few_requests_are_throttled():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    tokens, last, sent, throttled = 5.0, 0.0, 0, 0
+    for _ in range(600):  # a gateway: 20 a second, bursts of 5
+        clock.now = max(clock.now, adaptive._next_send)  # time passes
+        started = adaptive.acquire()
+        tokens = min(5.0, tokens + (clock.now - last) * 20)
+        last = clock.now
+        clock.now += 0.01  # the answer takes 10 ms
+        sent += 1
+        if tokens >= 1:
+            tokens -= 1
+            adaptive.release(started, 'DELETE', 202)
+        else:
+            throttled += 1
+            adaptive.release(started, 'DELETE', 429, retry_after=1.0)
+            clock.now += 1.0  # the client's retry waits as told
+    assert throttled / sent <= 0.10, (throttled, sent)
+
+
+def test_answers_without_a_status_do_not_count_as_latency():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    adaptive.limit = 4
+    for _ in range(8):
+        started = adaptive.acquire()
+        clock.now += 60  # a timeout says nothing of a queue
+        adaptive.release(started, 'DELETE', None)
+    assert adaptive.limit == 4
+
+
+def test_a_fixed_limit_is_never_exceeded():
+    fixed = limiter.FixedLimit(2)
+    fixed.acquire()
+    fixed.acquire()
+    third = threading.Thread(target=fixed.acquire, daemon=True)
+    third.start()
+    third.join(0.2)
+    assert third.is_alive()  # waits for a slot
+    fixed.release(None)
+    third.join(5)
+    assert not third.is_alive()
