@@ -7,13 +7,18 @@ Three groups:
 * the local cloud (tools/localcloud): its environment, seeding cheap
   backup rows, an admin keystoneauth session to check and clean up what
   a benchmark seeded;
-* temporary clouds.yaml files (for endpoint overrides through proxies).
+* temporary clouds.yaml files (for endpoint overrides through proxies);
+* the server's side of a run, read from the local cloud's logs: how long
+  Cinder's API took per DELETE, how often SQLite said "database is locked";
+  and swapping the API's server (gunicorn or eventlet).
 """
 
 import argparse
 import contextlib
+import datetime
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -82,6 +87,21 @@ def seconds(value):
 def spread(values):
     """'min-max' of a list of seconds, to show the noise next to a median."""
     return '%.2f-%.2f s' % (min(values), max(values))
+
+
+def plugin_revision():
+    """The plugin's commit, and its uncommitted files: runs are only
+    comparable for the same code, and the working tree often differs."""
+    def git(*args):
+        done = subprocess.run(['git', '-C', str(REPO)] + list(args),
+                              capture_output=True, text=True)
+        return done.stdout.rstrip() if done.returncode == 0 else ''
+    commit = git('rev-parse', '--short', 'HEAD') or 'unknown'
+    changed = git('status', '--porcelain', '--', 'vbsclient').splitlines()
+    if not changed:
+        return commit
+    return '%s + uncommitted %s' % (
+        commit, ', '.join(line[3:] for line in changed))
 
 
 def note(text):
@@ -195,6 +215,22 @@ def local_cloud_env():
     return settings
 
 
+def switch_api_server(server):
+    """Serve the local cloud's Cinder API with 'gunicorn' or 'eventlet'
+    (`cloud cinder-api`: the rest of the cloud keeps running)."""
+    note('cinder API server: %s' % server)
+    done = subprocess.run([CLOUD_TOOL, 'cinder-api', server],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit('cloud cinder-api %s failed:\n%s'
+                         % (server, done.stderr[-3000:]))
+
+
+def local_cloud_log(service):
+    """Path of a local cloud service's log (local_cloud_env() first)."""
+    return Path(os.environ['VBS_LOCALCLOUD_DIR']) / 'log' / (service + '.log')
+
+
 def local_cloud_config(name=LOCAL_CLOUD):
     """The cloud's entry of the local cloud's clouds.yaml, as a dict."""
     import yaml  # PyYAML comes with openstacksdk
@@ -280,6 +316,19 @@ class Admin:
                 return left
             time.sleep(0.5)
 
+    def wait_settled(self, volume_ids, timeout=120.0):
+        """Wait until no backup of these batches is 'deleting' any more;
+        return {id: status} of what is left (backups never deleted)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = {}
+            for volume_id in volume_ids:
+                left.update(self.remaining(volume_id))
+            busy = [s for s in left.values() if s == 'deleting']
+            if not busy or time.monotonic() > deadline:
+                return left
+            time.sleep(0.5)
+
     def force_delete(self, backup_ids):
         """os-force_delete each backup (whatever its status)."""
         for backup_id in backup_ids:
@@ -324,3 +373,54 @@ class Seeded:
         if left:
             note('clean-up: still there after force-delete: %s'
                  % ', '.join(sorted(left)))
+
+
+# -- the server's side, from the local cloud's logs ------------------------
+
+class LogTail:
+    """The text a log file gains from now on (read it with .read())."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        try:
+            self.offset = self.path.stat().st_size
+        except OSError:
+            self.offset = 0
+
+    def read(self):
+        try:
+            with open(self.path, 'rb') as stream:
+                stream.seek(self.offset)
+                return stream.read().decode(errors='replace')
+        except OSError:
+            return ''
+
+
+# Cinder's API logs "DELETE <url>" when a request reaches the app (after
+# keystonemiddleware) and "<url> returned with HTTP <status>" when it
+# answers, both with the request ID: the same lines under gunicorn and
+# eventlet, so one measure fits both servers.
+_LOG_LINE = re.compile(
+    r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \d+ INFO '
+    r'cinder\.api\.openstack\.wsgi \[\S+ (req-[0-9a-f-]+)[^\]]*\] '
+    r'(?:(DELETE) \S+/backups/[0-9a-f-]{36}|'
+    r'\S+/backups/[0-9a-f-]{36} (returned) with HTTP)', re.M)
+
+
+def delete_server_times(log_text):
+    """Seconds Cinder's API spent on each backup DELETE in this log text."""
+    began, spent = {}, []
+    for stamp, request_id, delete, returned in _LOG_LINE.findall(log_text):
+        when = datetime.datetime.strptime(stamp, '%Y-%m-%d %H:%M:%S.%f')
+        if delete:
+            began[request_id] = when
+        elif returned and request_id in began:
+            spent.append((when - began.pop(request_id)).total_seconds())
+    return spent
+
+
+def percentile(values, fraction):
+    """The value below which `fraction` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]

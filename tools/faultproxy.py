@@ -10,6 +10,10 @@ latency to model a remote region). Standard library only.
         ...  # send requests to proxy.url
     proxy.requests  # [(method, path, fault or None, status)]
 
+    # At most 20 requests/s (bursts of 5); the rest get 429 + Retry-After: 1
+    with FaultProxy(upstream, throttle=Throttle(20, burst=5)) as proxy:
+        ...
+
 Faults are chosen per request by a plan: a callable (method, path,
 headers) -> fault name or None. The faults:
 
@@ -25,6 +29,12 @@ headers) -> fault name or None. The faults:
                           (longer than the client's read timeout)
     expire-token          the request's token is expired from now on: 401
                           for it and every later request carrying it
+
+Throttling is not a plan but a rate: with `throttle=Throttle(rate, burst,
+retry_after)`, a request that arrives when the token bucket is empty is
+answered 429 with Retry-After and Cinder's overLimit body, nothing
+forwarded, and recorded as fault 'throttled'. It is checked before the
+plan; a throttled request takes no token.
 """
 
 import argparse
@@ -66,15 +76,48 @@ class RandomFaults:
             return self.random.choice(self.kinds)
 
 
+class Throttle:
+    """A token bucket: `rate` requests per second, bursts of `burst`.
+
+    It starts full, so an idle client gets its burst at once, as from a
+    real API gateway; a refused request does not spend a token.
+    """
+
+    def __init__(self, rate, burst=1, retry_after=1, clock=time.monotonic):
+        if rate <= 0 or burst < 1:
+            raise ValueError('rate must be > 0 and burst >= 1')
+        self.rate = float(rate)
+        self.burst = float(burst)
+        # Whole seconds, as Cinder and most gateways send it.
+        self.retry_after = str(int(retry_after))
+        self.clock = clock
+        self.tokens = self.burst
+        self.last = clock()
+        self.lock = threading.Lock()
+
+    def admit(self):
+        """True if a request may pass now (and spend a token)."""
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.burst,
+                              self.tokens + (now - self.last) * self.rate)
+            self.last = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
 class FaultProxy:
     def __init__(self, upstream, latency=0.0, plan=None, slow=5.0,
-                 port=0):
+                 port=0, throttle=None):
         parts = urllib.parse.urlsplit(upstream)
         self.upstream_host = parts.hostname
         self.upstream_port = parts.port or 80
         self.latency = latency
         self.plan = plan or (lambda method, path, headers: None)
         self.slow = slow
+        self.throttle = throttle
         self.requests = []
         self.expired_tokens = set()
         self.lock = threading.Lock()
@@ -129,9 +172,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         proxy = self.proxy
         body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
         token = self.headers.get('X-Auth-Token')
+        # The bucket is asked on arrival: the rate is what the client sends.
+        throttled = proxy.throttle and not proxy.throttle.admit()
         fault = proxy.plan(self.command, self.path, self.headers)
         if proxy.latency:
             time.sleep(proxy.latency)
+        if throttled:
+            return self._throttled()
         if token and token in proxy.expired_tokens:
             fault = fault or 'expired'
             return self._answer(fault, 401, {'error': {
@@ -175,7 +222,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         conn.close()
         return response.status, response.getheaders(), data
 
-    def _answer(self, fault, status, body):
+    def _throttled(self):
+        after = self.proxy.throttle.retry_after
+        return self._answer('throttled', 429, {'overLimit': {
+            'message': 'This request was rate-limited.', 'code': 429,
+            'retryAfter': after}}, retry_after=after)
+
+    def _answer(self, fault, status, body, retry_after=RETRY_AFTER):
         self.proxy.record(self.command, self.path, fault, status)
         if isinstance(body, dict):
             data, kind = json.dumps(body).encode(), 'application/json'
@@ -184,7 +237,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         headers = [('Content-Type', kind),
                    ('x-openstack-request-id', 'req-proxy-%d' % id(self))]
         if status in (413, 429):
-            headers.append(('Retry-After', RETRY_AFTER))
+            headers.append(('Retry-After', retry_after))
         self._reply(status, headers, data)
 
     def _reply(self, status, headers, data):
@@ -217,9 +270,20 @@ def main():
     parser.add_argument('--fault-rate', type=float, default=0.0)
     parser.add_argument('--faults', default='503,reset-after,429',
                         help='comma-separated fault kinds')
+    parser.add_argument('--rate', type=float,
+                        help='throttle: requests per second above which '
+                             'the proxy answers 429 (default: no throttle)')
+    parser.add_argument('--burst', type=int, default=1,
+                        help='throttle: requests let through at once '
+                             '(default 1)')
+    parser.add_argument('--retry-after', type=int, default=1,
+                        help='throttle: Retry-After in seconds (default 1)')
     args = parser.parse_args()
     plan = RandomFaults(args.fault_rate, args.faults.split(','))
-    with FaultProxy(args.upstream, args.latency, plan, port=args.port) as p:
+    throttle = (Throttle(args.rate, args.burst, args.retry_after)
+                if args.rate else None)
+    with FaultProxy(args.upstream, args.latency, plan, port=args.port,
+                    throttle=throttle) as p:
         print(p.url, flush=True)
         try:
             while True:

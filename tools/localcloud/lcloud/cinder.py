@@ -1,4 +1,15 @@
-"""Cinder: database, then api (gunicorn, :8776), scheduler, volume, backup."""
+"""Cinder: database, then api (:8776), scheduler, volume, backup.
+
+The API runs under one of two servers, chosen at `up` or swapped in place
+(`cloud cinder-api eventlet|gunicorn`):
+
+* gunicorn (the default): one gthread worker with 4 threads, serving
+  cinder.wsgi.api through venv_side/cinder_wsgi.py;
+* eventlet: Cinder's own `cinder-api` console script, as upstream ran it
+  for years (oslo.service's launcher forks osapi_volume_workers = 1
+  worker, whose green threads serve every request in one OS thread).
+  It reads the listen address and port from cinder.conf.
+"""
 
 import datetime
 import json
@@ -8,6 +19,8 @@ import subprocess
 from . import keystone, paths, proc, rest
 
 API = "cinder-api"
+API_SERVERS = ("gunicorn", "eventlet")
+DEFAULT_API_SERVER = "gunicorn"
 VENV_SIDE = paths.TOOL_DIR / "venv_side"
 
 # The host each daemon reports in `openstack volume service list`.
@@ -42,8 +55,11 @@ def setup_once(state):
     marker.touch()
 
 
-def start(state, session):
+def start(state, session, api_server=None):
     """Start whatever is not running and wait until all of it works.
+
+    api_server: "gunicorn" or "eventlet" swaps a running API of the other
+    kind; None keeps whatever runs (gunicorn when nothing does).
 
     Order matters: the scheduler only learns a backend's capabilities when
     it asks for them at its own start, or when cinder-volume publishes them
@@ -51,8 +67,10 @@ def start(state, session):
     the other and `get_pools` stays empty for a minute.  So cinder-volume
     goes first, and the scheduler starts once cinder-volume is serving.
     """
+    if api_server and running_api_server(state) not in (None, api_server):
+        _stop_api(state)
     first = [API, "cinder-volume", "cinder-backup"]
-    started = _start_missing(state, first)
+    started = _start_missing(state, first, api_server)
     _wait_api(state)
     _enable_disabled(state, session)
     _wait_daemon(state, session, "cinder-volume", started)
@@ -64,7 +82,7 @@ def start(state, session):
                   timeout=120, pid_of=(state, "cinder-scheduler"))
 
 
-def _start_missing(state, names):
+def _start_missing(state, names, api_server=None):
     """Start the named services that are not running; {name: start time}."""
     started = {}
     for name in names:
@@ -72,13 +90,65 @@ def _start_missing(state, names):
             continue
         if name == API:
             proc.ensure_ports_free(name, paths.CINDER_API_PORT)
-            argv = keystone.gunicorn_argv(state, paths.CINDER_API_PORT,
-                                          "cinder_wsgi:application")
+            server = api_server or DEFAULT_API_SERVER
+            argv = _api_argv(state, server)
+            # Recorded before the start: `status` and the next `up` read it.
+            state.api_server_file.write_text(server + "\n")
         else:
             argv = [state.venv_bin(name), "--config-file", state.cinder_conf]
         started[name] = _utcnow()
         proc.start(state, name, argv, _env(state))
     return started
+
+
+def _api_argv(state, server):
+    if server == "eventlet":
+        # `python -m cinder.cmd.api` would do nothing: the module has no
+        # __main__ block, only the console script calls its main().
+        return [state.venv_bin("cinder-api"), "--config-file",
+                state.cinder_conf]
+    return keystone.gunicorn_argv(state, paths.CINDER_API_PORT,
+                                  "cinder_wsgi:application")
+
+
+def running_api_server(state):
+    """"gunicorn" or "eventlet" while the API runs, else None.
+
+    An API started before the record existed can only be gunicorn.
+    """
+    if not proc.running_pid(state, API):
+        return None
+    try:
+        server = state.api_server_file.read_text().strip()
+    except OSError:
+        return DEFAULT_API_SERVER
+    return server if server in API_SERVERS else DEFAULT_API_SERVER
+
+
+def switch_api(state, server):
+    """Serve the API with `server`, touching no other service.
+
+    Returns False when that server already runs.  Clients see refused
+    connections for the few seconds in between.
+    """
+    if running_api_server(state) == server:
+        return False
+    _stop_api(state)
+    _start_missing(state, [API], server)
+    _wait_api(state)
+    return True
+
+
+def _stop_api(state):
+    proc.stop_many(state, [API])
+    forget_api_server(state)
+    # The group is gone, but give the kernel a moment to free the port.
+    proc.wait_for(lambda: not proc.port_open(paths.CINDER_API_PORT),
+                  "the old cinder API to release its port", timeout=30)
+
+
+def forget_api_server(state):
+    state.api_server_file.unlink(missing_ok=True)
 
 
 def _wait_api(state):

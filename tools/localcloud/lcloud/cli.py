@@ -1,4 +1,5 @@
-"""The `cloud` command line: up, down, status, env and the seeding helpers.
+"""The `cloud` command line: up, down, status, env, cinder-api and the
+seeding helpers.
 
 Machine-readable results go to stdout (JSON for the seed-* helpers);
 progress and errors go to stderr.
@@ -62,8 +63,8 @@ def cmd_up(state, args):
         rabbit.wait(state, rabbit_fresh)
         done("rabbitmq ready")
         session = rest.Session("admin", secret["admin"])
-        cinder.start(state, session)
-        done("cinder ready")
+        cinder.start(state, session, args.cinder_api)
+        done(f"cinder ready (API: {cinder.running_api_server(state)})")
     print_summary(state, session, time.monotonic() - began)
 
 
@@ -83,7 +84,8 @@ def print_summary(state, session, seconds):
   clouds.yaml  : {state.clouds_yaml}
   clouds       : vbs-local (admin/admin), vbs-local-member (demo, role member, project admin)
   keystone     : {paths.KEYSTONE_URL}
-  cinder       : {session.cinder_url}
+  cinder       : {session.cinder_url} \
+({cinder.running_api_server(state)} API server)
   rabbitmq     : amqp://127.0.0.1:{paths.AMQP_PORT} \
 (epmd {paths.EPMD_PORT}, distribution {paths.RABBIT_DIST_PORT})
   openstack    : {state.venv_bin('openstack')}
@@ -103,6 +105,7 @@ def cmd_down(state, args):
             stopped = proc.stop_many(state, group)
             for name in stopped:
                 proc.log(f"stopped {name}")
+        cinder.forget_api_server(state)
     print("localcloud is down")
 
 
@@ -118,8 +121,30 @@ def cmd_status(state, args):
     for name, port in SERVICES:
         word, pid = service_state(state, name, port)
         all_up = all_up and word == "running"
-        print(f"{name:<17} {word:<8} pid {pid or '-':<8} port {port or '-'}")
+        line = f"{name:<17} {word:<8} pid {pid or '-':<8} port {port or '-'}"
+        if name == cinder.API:
+            line += f" server {cinder.running_api_server(state) or '-'}"
+        print(line.rstrip())
     return 0 if all_up else 1
+
+
+# ------------------------------------------------------------ cinder-api
+
+
+def cmd_cinder_api(state, args):
+    """Swap the server of Cinder's API in place; the rest keeps running."""
+    with exclusive(state):
+        # Without Keystone the new API could not check a single token:
+        # this is for a cloud that is up, `up --cinder-api` for the rest.
+        if not proc.running_pid(state, keystone.NAME):
+            raise RuntimeError("the cloud is not up: use "
+                               f"`cloud up --cinder-api {args.server}`")
+        began = time.monotonic()
+        if cinder.switch_api(state, args.server):
+            proc.log(f"cinder API now served by {args.server} "
+                     f"({time.monotonic() - began:.1f} s)")
+    pid = proc.running_pid(state, cinder.API)
+    print(f"cinder-api {cinder.running_api_server(state)} pid {pid}")
 
 
 # ------------------------------------------------------------------- env
@@ -175,14 +200,23 @@ def parser():
         "python-vbsclient's functional tests. State: $VBS_LOCALCLOUD_DIR "
         f"(default {paths.REPO_ROOT / '.localcloud'}).")
     sub = top.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="install if needed, start, wait until ready"
-                   ).set_defaults(func=cmd_up)
+    p = sub.add_parser("up", help="install if needed, start, wait until ready")
+    p.add_argument("--cinder-api", choices=cinder.API_SERVERS,
+                   help="server of Cinder's API; swaps a running one of the "
+                   "other kind (default: keep what runs, else gunicorn)")
+    p.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop every process of the cloud"
                    ).set_defaults(func=cmd_down)
     sub.add_parser("status", help="one line per service; exit 0 if all run"
                    ).set_defaults(func=cmd_status)
     sub.add_parser("env", help="shell export lines for the cloud"
                    ).set_defaults(func=cmd_env)
+
+    p = sub.add_parser("cinder-api", help="swap the server of Cinder's API "
+                       "in place (the rest keeps running), wait until it "
+                       "answers")
+    p.add_argument("server", choices=cinder.API_SERVERS)
+    p.set_defaults(func=cmd_cinder_api)
 
     p = sub.add_parser("seed-volume", help="create a volume, wait for it")
     p.add_argument("--name")

@@ -65,6 +65,11 @@ class State:
         return self.log / f"{service}.log"
 
     @property
+    def api_server_file(self):
+        """Which server runs Cinder's API: "gunicorn" or "eventlet"."""
+        return self.run / "cinder-api.server"
+
+    @property
     def keystone_conf(self):
         return self.etc / "keystone.conf"
 
