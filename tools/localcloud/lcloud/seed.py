@@ -45,9 +45,19 @@ def seed_volume(state, name=None, size=1):
 def seed_backup(state, volume_id, name=None, incremental=False):
     session = admin_session(state)
     name = name or f"seed-backup-{pysecrets.token_hex(3)}"
-    backup = session.cinder("POST", "/backups", {"backup": {
-        "volume_id": volume_id, "name": name,
-        "incremental": bool(incremental)}})["backup"]
+    body = {"backup": {"volume_id": volume_id, "name": name,
+                       "incremental": bool(incremental)}}
+    for attempt in range(5):
+        try:
+            backup = session.cinder("POST", "/backups", body)["backup"]
+            break
+        except rest.HttpError as err:
+            # SQLite: the API's quota reservation can meet cinder-backup's
+            # write lock ("database is locked", a 500); it is rolled back.
+            if err.status != 500 or attempt == 4:
+                raise
+            proc.log(f"backup create failed ({err.status}); trying again")
+            time.sleep(1 + attempt)
     proc.log(f"backup {backup['id']} ({name}) requested; waiting for available")
     _wait_status(session, "backup", backup["id"], "available", timeout=300)
     # The volume is `backing-up` until the backup is done; wait for it too so
