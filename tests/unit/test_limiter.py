@@ -40,15 +40,15 @@ def test_latency_that_does_not_grow_with_load_opens_up_to_the_maximum():
     assert limits[-1] >= 24
 
 
-def test_a_server_that_handles_one_at_a_time_keeps_it_at_one():
+def test_a_server_that_handles_one_at_a_time_keeps_it_low():
     clock = Clock()
     adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
     # Each request waits for those before it, and a little more (the
-    # server thrashes), as measured on Cinder's eventlet API.
+    # server thrashes): the rate never grows, so neither does the limit
+    # beyond BBR's twice what the path holds.
     limits = drive(adaptive, clock,
                    lambda in_flight: 0.02 * in_flight ** 1.2)
-    assert max(limits) <= 2  # a short look at 2, while starting
-    assert limits[20:] == [1] * len(limits[20:])
+    assert max(limits[20:]) <= 2
 
 
 def test_behind_latency_it_settles_where_the_server_saturates():
@@ -58,7 +58,7 @@ def test_behind_latency_it_settles_where_the_server_saturates():
     # 3.5 in flight the rate grows, beyond they only queue at the server.
     limits = drive(adaptive, clock,
                    lambda in_flight: max(0.07, in_flight / 50))
-    assert all(3 <= limit <= 5 for limit in limits[40:]), limits
+    assert all(4 <= limit <= 9 for limit in limits[40:]), limits
 
 
 def test_throttling_halves_the_limit_and_retry_after_holds_everyone():

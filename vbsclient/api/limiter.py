@@ -12,8 +12,10 @@ product of the two things it measures, the rate at which answers come
 (the bottleneck's throughput, the best of recent rounds) and the fastest
 answer (the time without any queue). Their product is the number of
 requests the path holds without a queue: about 1 for a server that works
-one at a time, about 4 for a 20 ms server 50 ms away. More only queues;
-fewer leaves throughput unused. Like BBR it starts at 1 and doubles while
+one at a time, about 4 for a 20 ms server 50 ms away. Like BBR, up to
+twice that is kept in flight (answers come in bursts, and a server with a
+few threads still gains from a short queue); more only queues, fewer
+leaves throughput unused. Like BBR it starts at 1 and doubles while
 the rate still grows by a quarter a round, then settles on the product,
 and probes a quarter above it now and then in case the server got faster.
 
@@ -43,7 +45,12 @@ THROTTLED = frozenset((413, 429, 503))
 MIN_ROUND = 4          # answers per round, at the least
 RATE_ROUNDS = 10       # rounds the best rate is taken from
 STARTUP_GROWTH = 1.25  # a doubling must raise the rate this much
-PROBE_GAINS = (1.25, 0.75, 1, 1, 1, 1, 1, 1)  # BBR's ProbeBW cycle
+# BBR's ProbeBW cycle, without its 0.75 phase: that drains the queue a
+# probe built up at a paced rate; a limit back at 1 lets it drain anyway.
+PROBE_GAINS = (1.25, 1, 1, 1, 1, 1, 1, 1)
+# BBR keeps up to twice the product in flight: answers come in bursts,
+# and a server with a few threads still gains from a short queue.
+IN_FLIGHT_GAIN = 2
 THROTTLE_BACKOFF = 0.7
 RATE_RECOVERY = 1.1
 
@@ -80,6 +87,7 @@ class AdaptiveLimit:
         self._round_samples = []  # delivery rates of this round's answers
         self._starting = True
         self._best_start_rate = 0.0
+        self._knee = 1  # the limit that gave the best rate while starting
         self._stalled = 0
         self._cycle = 0
 
@@ -130,6 +138,7 @@ class AdaptiveLimit:
             rate, self._max_rate or rate))
         self._next_send = max(self._next_send, now + (retry_after or 0))
         self._starting = False
+        self._knee = max(1, self._knee // 2)
         self._change(max(1, self.limit // 2), 'the server is throttling: '
                      'at most %.1f requests a second' % self._max_rate)
 
@@ -154,6 +163,7 @@ class AdaptiveLimit:
         """Double while the rate still grows; then settle."""
         if rate >= self._best_start_rate * STARTUP_GROWTH:
             self._best_start_rate, self._stalled = rate, 0
+            self._knee = self.limit
             self._change(min(self.maximum, self.limit * 2), 'starting')
             return
         self._stalled += 1
@@ -162,9 +172,12 @@ class AdaptiveLimit:
             self._change(self._in_the_path(method, 1), 'settled')
 
     def _in_the_path(self, method, gain):
-        """Best recent rate x fastest answer: what the path holds."""
-        held = max(self._rates) * self._fastest[method] * gain
-        return max(1, min(self.maximum, round(held)))
+        """Best recent rate x fastest answer: what the path holds (twice
+        that, as BBR keeps), and no less than the limit that gave the best
+        rate while starting: a server with a few threads behind a slow
+        network still gains beyond what one bottleneck would hold."""
+        held = max(self._rates) * self._fastest[method] * IN_FLIGHT_GAIN
+        return max(1, min(self.maximum, round(max(held, self._knee) * gain)))
 
     def _change(self, limit, reason):
         if limit != self.limit:
