@@ -124,8 +124,9 @@ class DeleteBackup(VbsCommand, command.Lister):
         parser.add_argument(
             '--timeout', metavar='<seconds>', type=_positive(float),
             default=deletion.DEFAULT_TIMEOUT,
-            help='With --wait, how long to wait in all (default: %d)'
-                 % deletion.DEFAULT_TIMEOUT)
+            help='How long to wait in all: with --wait, and for the '
+                 'incremental backups a named backup must outlive '
+                 '(default: %d)' % deletion.DEFAULT_TIMEOUT)
         parser.add_argument(
             '--parallel', metavar='<n>', type=_positive(int),
             help='Requests in flight at once, fixed; 1 is strictly '
