@@ -15,8 +15,8 @@ requests the path holds without a queue: about 1 for a server that works
 one at a time, about 4 for a 20 ms server 50 ms away. Like BBR, up to
 twice that is kept in flight (answers come in bursts, and a server with a
 few threads still gains from a short queue); more only queues, fewer
-leaves throughput unused. Like BBR it starts at 1 and doubles while
-the rate still grows by a quarter a round, then settles on the product,
+leaves throughput unused. Like BBR it starts small (4) and doubles while
+the rate still grows by a quarter a round, then settles (below),
 and probes a quarter above it now and then in case the server got faster.
 
 Latency-based rules (TCP Vegas, Netflix's concurrency-limits) were tried
@@ -41,6 +41,10 @@ import time
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
+# Where a run starts (BBR starts at 10 packets): a few rounds at 4 cost a
+# server that works one at a time next to nothing, and save a slow
+# network's first round trips.
+INITIAL = 4
 THROTTLED = frozenset((413, 429, 503))
 MIN_ROUND = 4          # answers per round, at the least
 RATE_ROUNDS = 10       # rounds the best rate is taken from
@@ -74,7 +78,7 @@ class AdaptiveLimit:
 
     def __init__(self, maximum=DEFAULT_MAX, clock=time.monotonic):
         self.maximum = maximum
-        self.limit = 1
+        self.limit = min(INITIAL, maximum)
         self.clock = clock
         self._condition = threading.Condition()
         self._in_flight = 0
@@ -86,8 +90,8 @@ class AdaptiveLimit:
         self._delivered = 0      # answers so far
         self._round_samples = []  # delivery rates of this round's answers
         self._starting = True
-        self._best_start_rate = 0.0
-        self._knee = 1  # the limit that gave the best rate while starting
+        self._best_start_rate = None  # the first round only measures
+        self._knee = 1  # the limit whose rate beat a lower one's
         self._stalled = 0
         self._cycle = 0
 
@@ -161,9 +165,11 @@ class AdaptiveLimit:
 
     def _start(self, rate, method):
         """Double while the rate still grows; then settle."""
-        if rate >= self._best_start_rate * STARTUP_GROWTH:
+        if self._best_start_rate is None or \
+                rate >= self._best_start_rate * STARTUP_GROWTH:
+            if self._best_start_rate is not None:
+                self._knee = self.limit
             self._best_start_rate, self._stalled = rate, 0
-            self._knee = self.limit
             self._change(min(self.maximum, self.limit * 2), 'starting')
             return
         self._stalled += 1
