@@ -205,11 +205,6 @@ class BackupClient:
                     'The server sent an empty backup list page with a link '
                     'to a next one; stopping.')
 
-    def serves_backups(self):
-        """Whether the endpoint answers a backup list as the API does
-        (one cheap request; the answer is remembered)."""
-        return self._place.probe()
-
     # -- plumbing -------------------------------------------------------------
 
     def _request(self, method, path, **kwargs):

@@ -19,7 +19,7 @@ _NAMED = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 MAX_ECHO = 200  # characters of someone else's text repeated in a message
 
 
-def is_unsafe_char(char):
+def _unsafe(char):
     return unicodedata.category(char) in _UNSAFE_CATEGORIES
 
 
@@ -30,7 +30,7 @@ def escape(text):
     text = str(text)
     if text.isprintable() and text.isascii():
         return text  # the common case, without a look at each character
-    return ''.join(_escaped(char) if is_unsafe_char(char) else char
+    return ''.join(_escaped(char) if _unsafe(char) else char
                    for char in text)
 
 
