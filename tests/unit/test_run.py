@@ -15,7 +15,7 @@ class Session:
 
 
 def timeout():
-    return errors.TransportError('read timeout', timed_out=True)
+    return errors.TransportError('read timeout')
 
 
 def test_the_endpoint_is_dead_after_failures_in_a_row_only():

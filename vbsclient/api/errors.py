@@ -85,15 +85,13 @@ class TransportError(VbsError):
     (a reset, a read timeout), so the server may have carried it out.
     retriable: another attempt could succeed (not so for a certificate
     the client does not trust, or a URL that is not valid).
-    timed_out: no answer came in time.
     """
 
     def __init__(self, message, may_have_reached_server=True,
-                 retriable=True, timed_out=False):
+                 retriable=True):
         super().__init__(message)
         self.may_have_reached_server = may_have_reached_server
         self.retriable = retriable
-        self.timed_out = timed_out
 
 
 class RunAborted(VbsError):

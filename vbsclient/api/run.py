@@ -23,8 +23,6 @@ now = time.monotonic
 # This many attempts in a row without any answer (timeouts, refused or
 # reset connections) and the endpoint counts as dead for the run.
 DEAD_AFTER_FAILURES = 10
-# Renewals of a token for one request, before the request gives up.
-MAX_RENEWALS_PER_REQUEST = 3
 
 
 class Run:

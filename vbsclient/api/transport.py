@@ -145,13 +145,13 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
     if any(isinstance(c, requests.exceptions.ReadTimeout) for c in causes):
         return errors.TransportError(
             'read timeout: no answer within %.3g s' % read_timeout,
-            may_have_reached_server=True, timed_out=True)
+            may_have_reached_server=True)
     if any(isinstance(c, _NOT_SENT) for c in causes):
         timed_out = isinstance(exc, ksa_exceptions.ConnectTimeout)
         return errors.TransportError(
             '%s: %s' % ('connect timeout' if timed_out
                         else 'connection failed', _short(exc)),
-            may_have_reached_server=False, timed_out=timed_out)
+            may_have_reached_server=False)
     if isinstance(exc, ksa_exceptions.SSLError):
         # The innermost cause says what failed (e.g. the certificate).
         reason = next((c for c in causes if isinstance(c, ssl.SSLError)),
@@ -178,8 +178,7 @@ def _cut_off(exc, watchdog, seconds):
 def _deadline_passed(seconds):
     return errors.TransportError(
         'no complete answer within %.3g s (connect and read timeouts together '
-        'bound a whole attempt)' % seconds, may_have_reached_server=True,
-        timed_out=True)
+        'bound a whole attempt)' % seconds, may_have_reached_server=True)
 
 
 def _short(exc):

@@ -16,9 +16,7 @@ def for_error(error, force=False):
     """A hint naming options, or '' when none would help."""
     if isinstance(error, errors.Unconfirmed):
         error = error.cause
-    if isinstance(error, errors.EndpointNotFound):
-        return _ENDPOINT_OPTIONS
-    if isinstance(error, errors.UnexpectedAnswer):
+    if isinstance(error, (errors.EndpointNotFound, errors.UnexpectedAnswer)):
         return _ENDPOINT_OPTIONS
     if isinstance(error, errors.ApiError):
         if error.status_code == 400 and not force \
