@@ -2,7 +2,8 @@
 
 Every step looks before it creates, so running it again is harmless and
 quick (a dozen GETs).  The `vbs` entries are the point of this cloud: they
-reproduce the catalog shapes the plugin has to cope with (see NOTES.md).
+reproduce the catalog shapes the plugin has to cope with (see
+../shared/reference/NOTES.md, beside the project).
 """
 
 import json

@@ -183,8 +183,9 @@ def _reported_up(session, binary, since):
 
 def _enable_disabled(state, session):
     """A disabled cinder-backup makes every DELETE answer 404 (see
-    LOCAL-CLOUD.md): bring back any service a test left disabled.  Done in
-    the database: cinder 29's enable API does not change anything."""
+    ../shared/reference/LOCAL-CLOUD.md, beside the project): bring back
+    any service a test left disabled.  Done in the database: cinder 29's
+    enable API does not change anything."""
     disabled = [row["binary"] for row in service_rows(session)
                 if row["status"] != "enabled"]
     if disabled:

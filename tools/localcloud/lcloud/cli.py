@@ -170,7 +170,7 @@ def cmd_env(state, args):
 
 
 def cmd_seed_volume(state, args):
-    emit(seed.seed_volume(state, args.name, args.size))
+    emit(seed.seed_volume(state, args.name))
 
 
 def cmd_seed_backup(state, args):
@@ -179,11 +179,7 @@ def cmd_seed_backup(state, args):
 
 def cmd_seed_rows(state, args):
     emit(seed.seed_rows(state, args.count, args.name_prefix, args.status,
-                        args.volume_id, args.size))
-
-
-def cmd_set_status(state, args):
-    emit(seed.set_status(state, args.backup_id, args.status))
+                        args.volume_id))
 
 
 def emit(data):
@@ -220,7 +216,6 @@ def parser():
 
     p = sub.add_parser("seed-volume", help="create a volume, wait for it")
     p.add_argument("--name")
-    p.add_argument("--size", type=int, default=1, help="GiB (default 1)")
     p.set_defaults(func=cmd_seed_volume)
 
     p = sub.add_parser("seed-backup", help="back a volume up, wait for it")
@@ -235,14 +230,7 @@ def parser():
                    "(default seed-<6 hex digits>)")
     p.add_argument("--status", default="available")
     p.add_argument("--volume-id", help="default: a new random UUID per call")
-    p.add_argument("--size", type=int, default=1, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_seed_rows)
-
-    p = sub.add_parser("set-status", help="force a backup's status in the DB")
-    p.add_argument("backup_id")
-    p.add_argument("status", help="available, error, creating, deleting, "
-                   "error_deleting, restoring, deleted")
-    p.set_defaults(func=cmd_set_status)
     return top
 
 

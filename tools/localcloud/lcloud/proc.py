@@ -63,12 +63,6 @@ def _proc_stat(pid):
     return fields[0], int(fields[2]), fields[19]
 
 
-def alive(pid):
-    """True for a running process; a zombie counts as dead."""
-    stat = _proc_stat(pid) if pid else None
-    return stat is not None and stat[0] not in ("Z", "X")
-
-
 def running_pid(state, name):
     """The pid of service `name` if its recorded process still runs."""
     pid, started = _read_pidfile(state, name)

@@ -32,11 +32,11 @@ def _wait_status(session, kind, item_id, wanted, timeout):
         time.sleep(0.5)
 
 
-def seed_volume(state, name=None, size=1):
+def seed_volume(state, name=None):
     session = admin_session(state)
     name = name or f"seed-volume-{pysecrets.token_hex(3)}"
     volume = session.cinder("POST", "/volumes",
-                            {"volume": {"name": name, "size": size}})["volume"]
+                            {"volume": {"name": name, "size": 1}})["volume"]
     proc.log(f"volume {volume['id']} ({name}) created; waiting for available")
     _wait_status(session, "volume", volume["id"], "available", timeout=120)
     return {"id": volume["id"], "name": name}
@@ -74,7 +74,7 @@ def _ids(state):
 
 
 def seed_rows(state, count, name_prefix=None, status="available",
-              volume_id=None, size=1):
+              volume_id=None):
     ids = _ids(state)
     options = {
         "count": count,
@@ -83,7 +83,7 @@ def seed_rows(state, count, name_prefix=None, status="available",
         # Rows need a volume id but no real volume: a fresh one per call
         # lets a test list exactly its own batch with --volume.
         "volume_id": volume_id or str(uuid.uuid4()),
-        "size": size,
+        "size": 1,
         "project_id": ids["admin_project_id"],
         "user_id": ids["admin_user_id"],
         "host": paths.CINDER_HOST,
@@ -92,6 +92,3 @@ def seed_rows(state, count, name_prefix=None, status="available",
              f"(volume_id {options['volume_id']}, status {status})")
     return cinder.db_tool(state, "seed-rows", json.dumps(options))
 
-
-def set_status(state, backup_id, status):
-    return cinder.db_tool(state, "set-status", backup_id, status)

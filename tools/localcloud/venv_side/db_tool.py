@@ -2,7 +2,6 @@
 
 Usage (the `cloud` script builds these command lines):
   db_tool.py CINDER_CONF seed-rows JSON_OPTIONS
-  db_tool.py CINDER_CONF set-status BACKUP_ID STATUS
   db_tool.py CINDER_CONF enable-services
 
 Prints JSON on stdout; anything else goes to stderr.
@@ -92,24 +91,6 @@ def _count_in_quota(quotas, ctxt, options, count):
             time.sleep(0.5)
 
 
-def set_status(conf_file, backup_id, status):
-    objects, ctxt = _load_cinder(conf_file)
-    from cinder import exception
-    from cinder.objects import fields
-    # Cinder's API fails on rows whose status it does not know, so only its
-    # own backup statuses are allowed (VBS's `error_restoring` is not one).
-    if status not in fields.BackupStatus.ALL:
-        raise SystemExit(f"unknown backup status {status!r}; Cinder knows "
-                         f"{', '.join(fields.BackupStatus.ALL)}")
-    try:
-        backup = objects.Backup.get_by_id(ctxt, backup_id)
-    except exception.BackupNotFound:
-        raise SystemExit(f"backup {backup_id} not found") from None
-    backup.status = status
-    backup.save()
-    return {"id": backup.id, "status": backup.status}
-
-
 def enable_services(conf_file):
     """Re-enable every disabled Cinder service.  The API cannot: in cinder
     29.0.0 `PUT /os-services/enable` answers "enabled" and changes nothing."""
@@ -128,8 +109,6 @@ def main(argv):
     conf_file, command = argv[1], argv[2]
     if command == "seed-rows":
         result = seed_rows(conf_file, json.loads(argv[3]))
-    elif command == "set-status":
-        result = set_status(conf_file, argv[3], argv[4])
     elif command == "enable-services":
         result = enable_services(conf_file)
     else:
