@@ -3,13 +3,12 @@ tests' FakeCloud, and Ctrl-C on the real `openstack` executable."""
 
 import json
 import os
-import pathlib
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
+import faultproxy
 import pytest
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ksa_session
@@ -20,8 +19,6 @@ from vbsclient.api import retry
 from tests.cli.fake_cloud import FakeCloud, PASSWORD, PROJECT_ID
 from tests.cli.test_openstack_shell import OPENSTACK
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / 'tools'))
-import faultproxy  # noqa: E402
 
 # Every fault that a retry can overcome (a 500 is the backup's failure).
 RETRIABLE_FAULTS = ['503', '502', '504', '503-html', '502-empty', '429',

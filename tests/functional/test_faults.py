@@ -1,14 +1,12 @@
 """Fault injection in front of the real Cinder: 1000 IDs, 10% faulted."""
 
 import json
-import pathlib
-import sys
 import time
+
+import faultproxy
 
 from tests.functional.conftest import CINDER, new_id
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / 'tools'))
-import faultproxy  # noqa: E402
 
 FAULTS = ['503', '502', '504', '503-html', '502-empty', '429', '413',
           'reset-before', 'reset-after', 'slow-after', 'expire-token']
