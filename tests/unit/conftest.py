@@ -17,6 +17,13 @@ TOKEN = 'gAAAA-secret-token-value'
 PASSWORD = 'very-secret-password'
 VBS_ROOT = 'https://vbs.test'
 BACKUPS_URL = VBS_ROOT + '/v3/' + PROJECT_ID + '/backups'
+# Backup IDs of the tests.
+A = '11111111-1111-4111-8111-111111111111'
+B = '22222222-2222-4222-8222-222222222222'
+C = '33333333-3333-4333-8333-333333333333'
+BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
+NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
+                              'code': 404}}
 
 
 def register_token(requests_mock, catalog=(), project_id=PROJECT_ID):

@@ -9,13 +9,15 @@ import pytest
 import requests
 
 from vbsclient.api import deletion
-from tests.unit.conftest import AUTH_URL, BACKUPS_URL, backup_url, vbs_calls
+from tests.unit.conftest import A
+from tests.unit.conftest import AUTH_URL
+from tests.unit.conftest import B
+from tests.unit.conftest import backup_url
+from tests.unit.conftest import BACKUPS_URL
+from tests.unit.conftest import C
+from tests.unit.conftest import NOT_FOUND
+from tests.unit.conftest import vbs_calls
 
-A = '11111111-1111-4111-8111-111111111111'
-B = '22222222-2222-4222-8222-222222222222'
-C = '33333333-3333-4333-8333-333333333333'
-NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
-                              'code': 404}}
 NO_BACKUP_SERVICE = {'itemNotFound': {
     'message': 'Service cinder-backup could not be found.', 'code': 404}}
 

@@ -3,9 +3,8 @@
 import pytest
 
 from vbsclient.api import errors
+from tests.unit.conftest import BACKUP
 from tests.unit.conftest import backup_url
-
-BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
 
 
 def delete_error(client, cloud, **answer):

@@ -10,10 +10,11 @@ import urllib3
 from vbsclient.api import errors
 from vbsclient.api import retry
 from vbsclient.api import run
-from tests.unit.conftest import AUTH_URL, backup_url, vbs_calls
-
-A = '11111111-1111-4111-8111-111111111111'
-B = '22222222-2222-4222-8222-222222222222'
+from tests.unit.conftest import A
+from tests.unit.conftest import AUTH_URL
+from tests.unit.conftest import B
+from tests.unit.conftest import backup_url
+from tests.unit.conftest import vbs_calls
 
 
 def test_backoff_grows_is_bounded_and_jittered():
