@@ -223,6 +223,21 @@ def test_progress_is_drawn_on_a_terminal_for_long_runs_only():
     assert stream.getvalue().endswith('\r\033[K')
 
 
+def test_delete_takes_its_progress_line_off_the_terminal_at_the_end(
+        client, cloud, monkeypatch):
+    for backup_id in (A, B):
+        cloud.delete(backup_url(backup_id), status_code=202)
+    terminal = Terminal()
+    monkeypatch.setattr('sys.stderr', terminal)
+    monkeypatch.setattr(progress.Progress, 'FIRST_AFTER', 0)
+    monkeypatch.setattr(progress.Progress, 'EVERY', 0)
+    status, _ = run(backup.DeleteBackup, client, [A, B])
+    assert status == 0
+    assert '2 done, 0 failed' in terminal.getvalue()
+    # The shell's prompt must not land after a stale progress line.
+    assert terminal.getvalue().endswith('\r\033[K')
+
+
 def test_no_progress_when_stderr_is_not_a_terminal():
     now = [5.0]
     stream = io.StringIO()

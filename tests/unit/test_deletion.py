@@ -131,6 +131,35 @@ def test_a_bad_streamed_argument_is_that_lines_failure(client, cloud,
     assert methods(cloud).count('DELETE') == 1
 
 
+@pytest.mark.parametrize('argument, reason', [
+    ('   ', 'must not be empty or blank'),
+    ('night\x1bly', 'contains control characters'),
+    ('night\udcffly', 'is not valid UTF-8')])
+def test_a_streamed_argument_that_names_nothing_costs_no_request(
+        client, cloud, argument, reason):
+    [outcome] = delete(client, [argument])
+    assert outcome.failed and reason in outcome.reason
+    assert vbs_calls(cloud) == []  # not even a lookup by name
+
+
+def test_a_name_named_twice_is_looked_up_once(client, cloud):
+    cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
+        {'id': A, 'name': 'nightly'}]})
+    cloud.delete(backup_url(A), status_code=202)
+    outcomes = delete(client, ['nightly', 'nightly'], parallel=1)
+    assert results(outcomes) == [('nightly', 'deleted')]
+    assert methods(cloud) == ['GET', 'DELETE']
+
+
+def test_parallel_workers_get_a_connection_each(client, cloud):
+    # A pool smaller than the workers makes the extra ones open and drop
+    # a connection per request (urllib3 discards what does not fit).
+    cloud.delete(backup_url(A), status_code=202)
+    delete(client, [A], parallel=32)
+    adapter = client.session.session.get_adapter(BACKUPS_URL)
+    assert adapter._pool_maxsize >= 32
+
+
 # -- --wait ------------------------------------------------------------------
 
 def test_wait_returns_when_every_backup_is_gone(client, cloud):
