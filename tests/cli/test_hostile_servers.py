@@ -1,4 +1,5 @@
-"""The guarantees (doc/source/guarantees.rst) against servers that try to break them.
+"""The guarantees (doc/source/guarantees.rst) against servers that try to
+break them.
 
 The real `openstack` executable (or, where a knob is needed, the API
 client) over real HTTP against FakeCloud made to misbehave as gateways,
