@@ -1,5 +1,6 @@
 """How many requests are in flight: fixed, or adapted to the server."""
 
+import collections
 import threading
 
 from vbsclient.api import limiter
@@ -44,21 +45,35 @@ def test_a_server_that_handles_one_at_a_time_keeps_it_low():
     clock = Clock()
     adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
     # Each request waits for those before it, and a little more (the
-    # server thrashes): the rate never grows, so neither does the limit
-    # beyond BBR's twice what the path holds.
+    # server thrashes): the rate falls with every request added, so the
+    # run measures 4 once and then stays at one at a time.
     limits = drive(adaptive, clock,
                    lambda in_flight: 0.02 * in_flight ** 1.2)
-    assert max(limits[20:]) <= 2
+    assert max(limits[40:]) <= 2
+    assert collections.Counter(limits[40:]).most_common(1)[0][0] == 1
 
 
-def test_behind_latency_it_settles_where_the_server_saturates():
+def test_behind_latency_it_settles_on_the_fewest_that_saturate():
     clock = Clock()
     adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
     # 50 ms away from a server of 20 ms a request, one at a time: up to
     # 3.5 in flight the rate grows, beyond they only queue at the server.
     limits = drive(adaptive, clock,
                    lambda in_flight: max(0.07, in_flight / 50))
-    assert all(4 <= limit <= 9 for limit in limits[40:]), limits
+    settled = limits[200:]
+    assert collections.Counter(settled).most_common(1)[0][0] in (4, 8)
+    assert max(settled) <= 16  # a probe goes one number up, for a round
+
+
+def test_it_stops_climbing_where_the_rate_falls():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # Far away (70 ms) from a server that copes with 8 at once and
+    # thrashes beyond.
+    limits = drive(adaptive, clock, lambda in_flight: 0.07 * max(
+        1, in_flight / 8) ** 1.5)
+    assert max(limits) <= 16  # 16 tried once, never 32
+    assert collections.Counter(limits[100:]).most_common(1)[0][0] == 8
 
 
 def test_throttling_halves_the_limit_and_retry_after_holds_everyone():

@@ -131,8 +131,8 @@ class DeleteBackup(VbsCommand, command.Lister):
             '--parallel', metavar='<n>', type=_positive(int),
             help='Requests in flight at once, fixed; 1 is strictly '
                  'sequential (default: adapted to the server, between 1 '
-                 'and %d: more while the rate of answers still grows '
-                 'with them, fewer when the server throttles; --debug '
+                 'and %d: the fewest that give the best rate of answers '
+                 'measured, fewer when the server throttles; --debug '
                  'shows each change)' % limiter.DEFAULT_MAX)
         parser.add_argument(
             '--ignore-missing', action='store_true',
