@@ -4,10 +4,10 @@ Nothing here touches the network: requests-mock answers every request,
 including Keystone's token request, whose catalog each test chooses.
 """
 
-import pytest
 from keystoneauth1 import fixture as ksa_fixture
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ksa_session
+import pytest
 
 from vbsclient.api import client as api_client
 
@@ -17,6 +17,7 @@ TOKEN = 'gAAAA-secret-token-value'
 PASSWORD = 'very-secret-password'
 VBS_ROOT = 'https://vbs.test'
 BACKUPS_URL = VBS_ROOT + '/v3/' + PROJECT_ID + '/backups'
+VOLUMES_URL = VBS_ROOT + '/v3/' + PROJECT_ID + '/volumes'
 # Backup IDs of the tests.
 A = '11111111-1111-4111-8111-111111111111'
 B = '22222222-2222-4222-8222-222222222222'
@@ -50,9 +51,10 @@ def make_session():
 @pytest.fixture
 def cloud(requests_mock):
     """A cloud whose catalog has a vbs entry shaped as on Open Telekom
-    Cloud (another version, no project id)."""
+    Cloud (another version, no project id), and Keystone."""
     register_token(requests_mock, [
         ('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public'),
+        ('identity', AUTH_URL, 'eu-de', 'public'),
     ])
     return requests_mock
 

@@ -1,14 +1,22 @@
 """The requests the client sends, and ID safety."""
 
+import importlib.metadata
+
 import pytest
 
+from tests.fixtures import recorded
+from tests.unit.conftest import A
+from tests.unit.conftest import BACKUP
+from tests.unit.conftest import backup_url
+from tests.unit.conftest import BACKUPS_URL
+from tests.unit.conftest import make_session
+from tests.unit.conftest import PROJECT_ID
+from tests.unit.conftest import register_token
+from tests.unit.conftest import vbs_calls
+from tests.unit.conftest import VBS_ROOT
+from tests.unit.conftest import VOLUMES_URL
 from vbsclient.api import client as api_client
 from vbsclient.api import errors
-from tests.unit.conftest import (BACKUPS_URL, PROJECT_ID, VBS_ROOT,
-                                 backup_url, make_session, vbs_calls)
-
-BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
-A = '11111111-1111-4111-8111-111111111111'
 
 
 def test_delete_is_one_delete_request_to_the_v3_path(client, cloud):
@@ -37,30 +45,104 @@ def test_force_delete_posts_the_action(client, cloud):
 
 
 def test_get_returns_the_record(client, cloud):
-    cloud.get(backup_url(BACKUP),
-              json={'backup': {'id': BACKUP, 'status': 'available'}})
-    assert client.get(BACKUP)['status'] == 'available'
+    cloud.get(backup_url(BACKUP), json={'backup': recorded.backup(BACKUP)})
+    assert client.get(BACKUP) == recorded.backup(BACKUP)
+
+
+def test_requests_name_the_client_in_their_user_agent(client, cloud):
+    cloud.get(backup_url(BACKUP), json={'backup': recorded.backup(BACKUP)})
+    client.get(BACKUP)
+    version = importlib.metadata.version('python-vbsclient')
+    [call] = vbs_calls(cloud)
+    assert call.headers['User-Agent'].startswith(
+        'python-vbsclient/%s ' % version)
+
+
+def test_the_user_agent_is_the_name_alone_without_a_version(
+        cloud, monkeypatch):
+    # Run from a source tree that is not installed: no version to tell.
+    monkeypatch.setattr(api_client, 'client_version', lambda: None)
+    client = api_client.BackupClient(make_session(), region_name='eu-de')
+    cloud.get(backup_url(BACKUP), json={'backup': recorded.backup(BACKUP)})
+    client.get(BACKUP)
+    agent = cloud.last_request.headers['User-Agent']
+    assert agent.startswith('python-vbsclient ')
 
 
 def test_list_follows_next_links_on_our_own_endpoint(client, cloud):
     # The server's link names another host: only its query is used.
-    cloud.get(BACKUPS_URL + '?name=daily', complete_qs=True, json={
-        'backups': [{'id': 'a', 'name': 'daily'}],
-        'backups_links': [{'rel': 'next', 'href':
-                           'http://internal-host:8776/v3/x/backups?name=daily'
-                           '&marker=a'}]})
-    cloud.get(BACKUPS_URL + '?name=daily&marker=a', complete_qs=True, json={
-        'backups': [{'id': 'b', 'name': 'daily'}]})
+    daily = [recorded.summary(recorded.backup(i, name='daily'))
+             for i in ('a', 'b')]
+    cloud.get(BACKUPS_URL + '?name=daily', complete_qs=True,
+              json=recorded.backup_list(
+                  daily[:1], 'http://internal-host:8776/v3/x/backups'
+                  '?name=daily&marker=a'))
+    cloud.get(BACKUPS_URL + '?name=daily&marker=a', complete_qs=True,
+              json=recorded.backup_list(daily[1:]))
     assert [b['id'] for b in client.list(name='daily')] == ['a', 'b']
     assert all(c.url.startswith(VBS_ROOT) for c in vbs_calls(cloud))
     assert not [r for r in cloud.request_history if 'internal-host' in r.url]
 
 
 def test_list_detail_and_filters(client, cloud):
-    cloud.get(BACKUPS_URL + '/detail', json={'backups': []})
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list([]))
     assert list(client.list(detailed=True, status='error', volume_id='v',
-                            name=None)) == []
-    assert cloud.last_request.qs == {'status': ['error'], 'volume_id': ['v']}
+                            name=None, all_tenants=1,
+                            project_id=PROJECT_ID)) == []
+    assert cloud.last_request.qs == {
+        'status': ['error'], 'volume_id': ['v'], 'all_tenants': ['1'],
+        'project_id': [PROJECT_ID]}
+
+
+def test_list_reads_cinders_recorded_pages(client, cloud):
+    # The pages as the real Cinder sent them, next links included.
+    pages = [recorded.answer('backup-list-detail-page-%d' % n)
+             for n in (1, 2, 3)]
+    for page in pages:
+        query = page['request']['url'].split('?')[1]
+        cloud.get(BACKUPS_URL + '/detail?' + query, complete_qs=True,
+                  json=page['body'])
+    volume_id = pages[0]['body']['backups'][0]['volume_id']
+    listed = list(client.list(detailed=True, volume_id=volume_id, limit=1))
+    assert [b['is_incremental'] for b in listed] == [True, False]
+    assert len(vbs_calls(cloud)) == 3
+
+
+def test_a_volume_name_is_found_through_the_volume_list(client, cloud):
+    cloud.get(VOLUMES_URL, json=recorded.volume_list(
+        [(A, 'db'), (BACKUP, 'db2')]))
+    assert client.find_volume('db', all_tenants=1) == A
+    assert cloud.last_request.qs == {'name': ['db'], 'all_tenants': ['1']}
+    assert client.find_volume(BACKUP.upper()) == BACKUP  # an ID: no request
+    assert len(vbs_calls(cloud)) == 1
+
+
+def test_volume_lookup_follows_volume_pages(client, cloud):
+    cloud.get(VOLUMES_URL + '?name=db', complete_qs=True, json=dict(
+        recorded.volume_list([(BACKUP, 'db')]),
+        volumes_links=[{'rel': 'next', 'href': VOLUMES_URL
+                        + '?name=db&marker=' + BACKUP}]))
+    cloud.get(VOLUMES_URL + '?name=db&marker=' + BACKUP, complete_qs=True,
+              json=recorded.volume_list([(A, 'db')]))
+    with pytest.raises(errors.AmbiguousName):
+        client.find_volume('db')
+
+
+def test_an_id_like_project_costs_no_request(client, cloud):
+    for project in (PROJECT_ID, BACKUP):
+        assert client.find_project(project) == project
+    assert not cloud.request_history
+
+
+def test_a_project_name_without_keystone_in_the_catalog(cloud):
+    register_token(cloud, [('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public')])
+    client = api_client.BackupClient(make_session(), region_name='eu-de')
+    with pytest.raises(api_client.LookupFailed) as info:
+        client.find_project('ops')
+    assert str(info.value).startswith(
+        "The project name 'ops' could not be looked up: The identity "
+        "(Keystone v3) endpoint could not be found")
+    assert str(info.value).endswith('Name the project by its ID.')
 
 
 @pytest.mark.parametrize('bad_id', [
@@ -92,7 +174,7 @@ def test_list_stops_when_the_next_link_points_back(client, cloud):
     assert len(vbs_calls(cloud)) == 2
 
 
-# -- answers that are not the API's ----------------------------------------------
+# -- answers that are not the API's -------------------------------------------
 
 GATEWAY_404 = {'error_code': 'APIGW.0101', 'error_msg': 'No such API.'}
 

@@ -15,8 +15,11 @@ rest into errors.
 """
 
 import copy
+import functools
+import importlib.metadata
 import json
 import logging
+import re
 import threading
 import urllib.parse
 
@@ -42,6 +45,25 @@ BUDGET_IN_ATTEMPTS = 3
 MAX_PAGES = 10000
 # What each call answers when it succeeds (the spec's "normal" status).
 _SUCCESS = {'GET': 200, 'DELETE': 202, 'POST': 202}
+# Our requests' User-Agent starts with CLIENT_NAME/<version>.
+CLIENT_NAME = 'python-vbsclient'
+# Keystone's own project IDs: a UUID's 32 hexadecimal digits.
+_PROJECT_ID = re.compile(r'[0-9a-f]{32}\Z')
+
+
+class LookupFailed(errors.VbsError, LookupError):
+    """A volume or project name that matches nothing, or that could not be
+    looked up at all: name it by its ID instead."""
+
+
+@functools.lru_cache(maxsize=None)
+def client_version():
+    """This package's version (None when it is not installed), read once,
+    when the first request is made rather than when OSC loads plugins."""
+    try:
+        return importlib.metadata.version(CLIENT_NAME)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 class BackupClient:
@@ -149,72 +171,122 @@ class BackupClient:
             raise
         return _field(answer, _json(answer), 'backup', dict)
 
-    def find(self, name_or_id):
+    def find(self, name_or_id, **filters):
         """Return (backup_id, name) for a backup ID or an exact name.
 
         A UUID is taken as an ID and costs no request (name is then None).
-        A name is looked up through the list and must match exactly one
-        backup: several matches are refused, never guessed.
+        A name is looked up through the list (with these list filters,
+        e.g. all_tenants) and must match exactly one backup: several
+        matches are refused, never guessed.
         """
         if ids.is_uuid(name_or_id):
             return name_or_id.lower(), None
         # Only an exact match counts, whatever the server's filter does.
-        matches = [b['id'] for b in self.list(name=name_or_id)
+        matches = [b['id'] for b in self.list(name=name_or_id, **filters)
                    if b.get('name') == name_or_id]
         if not matches:
             raise errors.BackupNotFound(
                 'No backup with name or ID %s exists.'
                 % safe_text.quoted(name_or_id))
-        if len(matches) > 1:
-            raise errors.AmbiguousName(
-                '%d backups are named %s (%s): name one by its ID.'
-                % (len(matches), safe_text.quoted(name_or_id),
-                   safe_text.cap(', '.join(matches), 1000)))
-        return matches[0], name_or_id
+        return _only(matches, 'backups', name_or_id), name_or_id
 
     def list(self, detailed=False, **filters):
         """Yield backups, following "backups_links" pages.
 
-        Filters: name, status, volume_id, limit (page size), marker, and any
-        other query parameter the server takes. Unset (None) ones are left
-        out. Every record has a string "id".
+        Filters: name, status, volume_id, limit (page size), marker,
+        all_tenants and project_id (admin), and any other query parameter
+        the server takes. Unset (None) ones are left out. Every record has
+        a string "id".
         """
-        query = {k: v for k, v in filters.items() if v is not None}
         path = 'backups/detail' if detailed else 'backups'
+        return self._pages(path, 'backups', filters)
+
+    def find_volume(self, name_or_id, **filters):
+        """Return the ID of a volume given by ID or exact name.
+
+        A UUID is taken as an ID and costs no request. A name is looked up
+        through Cinder's volume list on the same endpoint (with these
+        filters, e.g. all_tenants) and must match exactly one volume.
+        Raises LookupFailed when none matches or the endpoint has no
+        volume API, AmbiguousName when several do.
+        """
+        if ids.is_uuid(name_or_id):
+            return name_or_id.lower()
+        try:
+            matches = [v['id'] for v in self._pages(
+                'volumes', 'volumes', dict(filters, name=name_or_id))
+                if v.get('name') == name_or_id]
+        except errors.ApiError as exc:
+            raise _lookup_failed('volume', name_or_id, exc) from exc
+        if not matches:
+            raise LookupFailed('No volume with name or ID %s exists.'
+                               % safe_text.quoted(name_or_id))
+        return _only(matches, 'volumes', name_or_id)
+
+    def find_project(self, name_or_id):
+        """Return the ID of a project given by ID or exact name.
+
+        An ID (32 hexadecimal digits, or a UUID) costs no request. A name
+        is looked up in Keystone (listing projects is usually for admins)
+        and must match exactly one project (names repeat across domains).
+        """
+        if _PROJECT_ID.match(name_or_id) or ids.is_uuid(name_or_id):
+            return name_or_id
+        try:
+            answer = self._request('GET', 'projects',
+                                   params={'name': name_or_id},
+                                   service=self._place.identity())
+            projects = _field(answer, _json(answer), 'projects', list)
+        except (errors.ApiError, errors.EndpointNotFound) as exc:
+            raise _lookup_failed('project', name_or_id, exc) from exc
+        matches = [p['id'] for p in projects if isinstance(p, dict)
+                   and p.get('name') == name_or_id
+                   and isinstance(p.get('id'), str)]
+        if not matches:
+            raise LookupFailed('No project with name or ID %s exists (or '
+                               'you may not list projects).'
+                               % safe_text.quoted(name_or_id))
+        return _only(matches, 'projects', name_or_id)
+
+    def _pages(self, path, key, filters):
+        """Yield the records of a list, following its "<key>_links"."""
+        query = {k: v for k, v in filters.items() if v is not None}
+        noun = key[:-1]  # "backups" -> "backup"
         pages_seen = set()
         while query is not None:
             page = tuple(sorted(query.items()))
             if page in pages_seen:
                 # A server whose "next" link points back would loop forever.
                 raise errors.VbsError(
-                    'The server sent the same backup list page twice; '
-                    'stopping.')
+                    'The server sent the same %s list page twice; '
+                    'stopping.' % noun)
             if len(pages_seen) >= MAX_PAGES:
                 raise errors.VbsError(
-                    'The server\'s backup list did not end after %d pages; '
-                    'stopping.' % MAX_PAGES)
+                    'The server\'s %s list did not end after %d pages; '
+                    'stopping.' % (noun, MAX_PAGES))
             pages_seen.add(page)
             answer = self._request('GET', path, params=query)
             document = _json(answer)
-            backups = _backups(answer, document)
-            yield from backups
-            query = _next_page_query(document)
-            if query is not None and not backups:
-                # An empty page cannot be followed by more backups.
+            records = _records(answer, document, key)
+            yield from records
+            query = _next_page_query(document, key)
+            if query is not None and not records:
+                # An empty page cannot be followed by more records.
                 raise errors.VbsError(
-                    'The server sent an empty backup list page with a link '
-                    'to a next one; stopping.')
+                    'The server sent an empty %s list page with a link '
+                    'to a next one; stopping.' % noun)
 
     # -- plumbing -------------------------------------------------------------
 
-    def _request(self, method, path, **kwargs):
+    def _request(self, method, path, service=None, **kwargs):
         """Send with retries; return the answer or raise its error.
 
+        service: the adapter to send through (default: the VBS endpoint's).
         A request that changes something (not a GET) and fails after an
         earlier attempt of it was cut off raises Unconfirmed: it may have
         been carried out, whatever the final answer says.
         """
-        final = self._call(method, path, **kwargs)
+        final = self._call(method, path, service, **kwargs)
         error = final.error or self._answer_error(final.answer)
         if error is None:
             return final.answer
@@ -222,9 +294,10 @@ class BackupClient:
             raise errors.Unconfirmed(error)
         raise error
 
-    def _call(self, method, path, **kwargs):
+    def _call(self, method, path, service, **kwargs):
         run = self._run or api_run.Run()
-        place = self._place.adapter()  # not retried: a setting, not a fault
+        # Not retried: finding the endpoint is a setting, not a fault.
+        place = service or self._place.adapter()
         deadline = self._deadline
         if deadline is None:
             deadline = api_run.now() + self.budget
@@ -292,13 +365,15 @@ class BackupClient:
 
 
 class _Place:
-    """Where the API is, shared by a client and its copies: the adapter
-    (found once, from the override or the catalog), and whether the
-    endpoint was seen to serve the backup API."""
+    """Where the APIs are, shared by a client and its copies: the adapters
+    (each found once: VBS from the override or the catalog, Keystone from
+    the catalog), and whether the endpoint was seen to serve the backup
+    API."""
 
     def __init__(self, client):
         self._client = client
         self._adapter = None
+        self._identity = None
         self._serves_backups = None
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
@@ -308,21 +383,55 @@ class _Place:
             return self._adapter
         with self._lock:
             if self._adapter is None:
-                client = self._client
                 url = self._url()
-                transport.mount(client.session, 1)
-                self._adapter = adapter.Adapter(
-                    client.session,
-                    service_type=client.service_type,
-                    interface=client.interface,
-                    region_name=client.region_name,
-                    endpoint_override=url,
-                    logger=LOG,
-                    # Retries are vbsclient.api.retry's; see why there.
-                    connect_retries=0,
-                    status_code_retries=0,
-                )
+                transport.mount(self._client.session, 1)
+                self._adapter = self._new_adapter(
+                    self._client.service_type, url)
             return self._adapter
+
+    def identity(self):
+        """Keystone's v3 API (for project names): raises EndpointNotFound
+        when the catalog has none."""
+        with self._lock:
+            if self._identity is None:
+                url = self._identity_url()
+                self._identity = self._new_adapter('identity', url)
+            return self._identity
+
+    def _new_adapter(self, service_type, url):
+        client = self._client
+        return adapter.Adapter(
+            client.session,
+            service_type=service_type,
+            interface=client.interface,
+            region_name=client.region_name,
+            endpoint_override=url,
+            logger=LOG,
+            # Retries are vbsclient.api.retry's; see why there.
+            connect_retries=0,
+            status_code_retries=0,
+            # The User-Agent names us, for whoever reads the API's logs.
+            client_name=CLIENT_NAME,
+            client_version=client_version(),
+        )
+
+    def _identity_url(self):
+        client = self._client
+        finder = adapter.Adapter(
+            client.session, service_type='identity',
+            interface=client.interface, region_name=client.region_name,
+            version='3')
+        try:
+            url = finder.get_endpoint()
+        except ksa_exceptions.ClientException as exc:
+            url, why = None, errors.one_line(exc)
+        else:
+            why = 'none is in the service catalog'
+        if not url:
+            raise errors.EndpointNotFound(
+                'The identity (Keystone v3) endpoint could not be found: %s'
+                % why)
+        return url
 
     def _url(self):
         client = self._client
@@ -346,7 +455,7 @@ class _Place:
                 try:
                     answer = client._request('GET', 'backups',
                                              params={'limit': 1})
-                    _backups(answer, _json(answer))
+                    _records(answer, _json(answer), 'backups')
                     self._serves_backups = True
                 except errors.ApiError:
                     self._serves_backups = False
@@ -403,13 +512,37 @@ def _field(answer, document, key, kind):
     return value
 
 
-def _backups(answer, document):
-    backups = _field(answer, document, 'backups', list)
-    for backup in backups:
-        if not isinstance(backup, dict) or \
-                not isinstance(backup.get('id'), str):
-            raise _malformed(answer, 'a backup without an ID in it')
-    return backups
+def _records(answer, document, key):
+    """The list of records of a list answer; each has a string ID."""
+    records = _field(answer, document, key, list)
+    for record in records:
+        if not isinstance(record, dict) or \
+                not isinstance(record.get('id'), str):
+            raise _malformed(answer, 'a %s without an ID in it' % key[:-1])
+    return records
+
+
+def _only(matches, things, name):
+    """The one ID a name matched; AmbiguousName when it matched several."""
+    if len(matches) > 1:
+        raise errors.AmbiguousName(
+            '%d %s are named %s (%s): name one by its ID.'
+            % (len(matches), things, safe_text.quoted(name),
+               safe_text.cap(', '.join(matches), 1000)))
+    return matches[0]
+
+
+def _lookup_failed(thing, name, exc):
+    """A lookup's failure as one line that says what to do instead."""
+    reason = str(exc)
+    if isinstance(exc, errors.ApiError):
+        # Its own hint is about backups; ours is below.
+        reason = str(errors.ApiError(exc.status_code, exc.message,
+                                     exc.error_code, exc.request_id,
+                                     hint=''))
+    return LookupFailed('The %s name %s could not be looked up: %s. Name '
+                        'the %s by its ID.'
+                        % (thing, safe_text.quoted(name), reason, thing))
 
 
 def _json(answer):
@@ -432,14 +565,14 @@ def _malformed(answer, what):
         hint='the VBS endpoint is probably wrong')
 
 
-def _next_page_query(document):
+def _next_page_query(document, key):
     """The query of the "next" link, or None on the last page.
 
     Only the query is taken: the link's host and path are the server's idea
     of its own address, which behind a proxy or gateway may not be the
     endpoint we were configured with, and our token goes where we request.
     """
-    links = document.get('backups_links') or ()
+    links = document.get(key + '_links') or ()
     if not isinstance(links, list):
         return None
     for link in links:
