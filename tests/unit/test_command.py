@@ -5,19 +5,22 @@ import json
 import logging
 import types
 
-import pytest
+from keystoneauth1 import fixture as ksa_fixture
 from osc_lib import exceptions
+import pytest
 
+from tests.fixtures import recorded
+from tests.unit.conftest import A
+from tests.unit.conftest import AUTH_URL
+from tests.unit.conftest import B
+from tests.unit.conftest import backup_url
+from tests.unit.conftest import BACKUPS_URL
+from tests.unit.conftest import C
+from tests.unit.conftest import vbs_calls
+from tests.unit.conftest import VOLUMES_URL
 from vbsclient.api import deletion
 from vbsclient.osc import backup
 from vbsclient.osc import progress
-from tests.unit.conftest import BACKUPS_URL, backup_url, vbs_calls
-
-A = '11111111-1111-4111-8111-111111111111'
-B = '22222222-2222-4222-8222-222222222222'
-C = '33333333-3333-4333-8333-333333333333'
-NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
-                              'code': 404}}
 
 
 def make(command_class, client):
@@ -28,7 +31,7 @@ def make(command_class, client):
 
 
 def run(command_class, client, argv):
-    """Run a command as OSC would; return (exit status or exception, stdout)."""
+    """Run a command as OSC would; return (status or exception, stdout)."""
     command = make(command_class, client)
     parsed = command.get_parser('openstack vbs backup').parse_args(argv)
     try:
@@ -39,10 +42,11 @@ def run(command_class, client, argv):
 
 
 def errors_logged(caplog):
-    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR]
 
 
-# -- delete: parsing ------------------------------------------------------------
+# -- delete: parsing ----------------------------------------------------------
 
 def test_delete_parser_defaults_and_options(client):
     parser = make(backup.DeleteBackup, client).get_parser('delete')
@@ -91,7 +95,7 @@ def test_delete_parser_refuses_bad_usage(client, argv, capsys):
     assert info.value.code == 2
 
 
-# -- delete: default (quiet) output ----------------------------------------------
+# -- delete: default (quiet) output -------------------------------------------
 
 def test_success_is_quiet(client, cloud, caplog):
     cloud.delete(backup_url(A), status_code=202)
@@ -117,23 +121,27 @@ def test_one_failure_of_three_is_reported_and_exits_non_zero(
 
 def test_server_message_and_request_id_are_in_the_failure_line(
         client, cloud, caplog):
-    cloud.delete(backup_url(C), status_code=400, json={'badRequest': {
-        'message': 'Incremental backups exist for this backup.',
-        'code': 400}}, headers={'x-openstack-request-id': 'req-42'})
+    cloud.delete(backup_url(C), status_code=400,
+                 json=recorded.incremental_backups_exist(),
+                 headers={'x-openstack-request-id': 'req-42'})
     # The chain: C, then an incremental backup of the same volume that is
     # not named, so C cannot be deleted in this run.
-    cloud.get(backup_url(C), json={'backup': {
-        'id': C, 'volume_id': 'v', 'created_at': '2026-11-01T00:00:00'}})
-    cloud.get(BACKUPS_URL + '/detail?volume_id=v', json={'backups': [
-        {'id': C, 'volume_id': 'v', 'created_at': '2026-11-01T00:00:00'},
-        {'id': B, 'name': 'inc', 'is_incremental': True, 'volume_id': 'v',
-         'created_at': '2026-11-02T00:00:00'}]})
+    full = recorded.backup(C, volume_id='v', has_dependent_backups=True,
+                           created_at='2026-11-01T00:00:00',
+                           data_timestamp='2026-11-01T00:00:00')
+    incremental = recorded.backup(B, incremental=True, name='inc',
+                                  volume_id='v',
+                                  created_at='2026-11-02T00:00:00',
+                                  data_timestamp='2026-11-02T00:00:00')
+    cloud.get(backup_url(C), json={'backup': full})
+    cloud.get(BACKUPS_URL + '/detail?volume_id=v',
+              json=recorded.backup_list([incremental, full]))
     error, _ = run(backup.DeleteBackup, client, [C])
     assert str(error) == '1 of 1 backups failed to delete.'
     [line] = errors_logged(caplog)
     assert line.startswith(
-        "Failed to delete backup '%s': Incremental backups exist for this "
-        "backup. (HTTP 400, request ID req-42)" % C)
+        "Failed to delete backup '%s': Invalid backup: Incremental backups "
+        "exist for this backup. (HTTP 400, request ID req-42)" % C)
     assert '%s (inc)' % B in line  # what keeps it from being deleted
     assert '--force' not in line  # it would not help
 
@@ -148,14 +156,14 @@ def test_a_bad_argument_is_one_clear_error_and_nothing_is_sent(
     assert not cloud.request_history
 
 
-# -- delete: structured output ---------------------------------------------------
+# -- delete: structured output ------------------------------------------------
 
 def test_json_output_has_one_row_per_backup_and_keeps_the_exit_status(
         client, cloud):
     cloud.delete(backup_url(A), status_code=202,
                  headers={'x-openstack-request-id': 'req-a'})
-    cloud.delete(backup_url(B), status_code=404, json=NOT_FOUND)
-    cloud.get(backup_url(B), status_code=404, json=NOT_FOUND)
+    cloud.delete(backup_url(B), status_code=404, json=recorded.not_found(B))
+    cloud.get(backup_url(B), status_code=404, json=recorded.not_found(B))
     cloud.delete(backup_url(C), status_code=409, json={
         'conflictingRequest': {'message': 'busy'}})
     error, out = run(backup.DeleteBackup, client,
@@ -170,8 +178,8 @@ def test_json_output_has_one_row_per_backup_and_keeps_the_exit_status(
 
 
 def test_ignore_missing_run_exits_zero_when_all_are_done(client, cloud):
-    cloud.delete(backup_url(A), status_code=404, json=NOT_FOUND)
-    cloud.get(backup_url(A), status_code=404, json=NOT_FOUND)
+    cloud.delete(backup_url(A), status_code=404, json=recorded.not_found(A))
+    cloud.get(backup_url(A), status_code=404, json=recorded.not_found(A))
     status, _ = run(backup.DeleteBackup, client, ['--ignore-missing', A])
     assert status == 0
 
@@ -202,7 +210,7 @@ def test_backups_from_standard_input(client, cloud, monkeypatch):
     assert sorted(deleted) == [backup_url(A), backup_url(B)]
 
 
-# -- progress --------------------------------------------------------------------
+# -- progress -----------------------------------------------------------------
 
 class Terminal(io.StringIO):
     def isatty(self):
@@ -249,57 +257,300 @@ def test_no_progress_when_stderr_is_not_a_terminal():
     assert stream.getvalue() == ''
 
 
-# -- list and show ----------------------------------------------------------------
+# -- list and show ------------------------------------------------------------
+
+VOLUME = '44444444-4444-4444-8444-444444444444'
+OTHER_VOLUME = '55555555-5555-4555-8555-555555555555'
+PROJECT = '0123456789abcdef0123456789abcdef'
+
 
 def _backup(n, **fields):
-    record = {'id': 'id-%d' % n, 'name': 'b%d' % n, 'status': 'available',
-              'size': 1, 'volume_id': 'vol', 'links': []}
-    record.update(fields)
-    return record
+    """Backup number n, a record as Cinder's detailed list holds it."""
+    return recorded.backup('id-%d' % n, name='b%d' % n, **fields)
+
+
+def _pages(cloud, query, backups, per_page):
+    """Serve backups in pages of per_page, linked as Cinder links them,
+    for a list whose query string starts with `query`."""
+    base = BACKUPS_URL + '/detail?' + query
+    for start in range(0, len(backups), per_page):
+        page = backups[start:start + per_page]
+        marker = '&marker=%s' % backups[start - 1]['id'] if start else ''
+        following = base + '&marker=%s' % page[-1]['id']
+        cloud.get(base + marker, complete_qs=True, json=recorded.backup_list(
+            page, next_href=following if len(page) == per_page else None))
+    if len(backups) % per_page == 0:  # a full last page: one more, empty
+        cloud.get(base + '&marker=%s' % backups[-1]['id'], complete_qs=True,
+                  json=recorded.backup_list([]))
+
+
+def _listed(cloud):
+    """The query of each backup list request, in order."""
+    return [r.qs for r in vbs_calls(cloud) if r.path.endswith('/detail')]
+
+
+def test_list_has_the_columns_of_openstack_volume_backup_list(client, cloud):
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list(
+        [_backup(1, volume_id=VOLUME)]))
+    _, out = run(backup.ListBackup, client, ['-f', 'json'])
+    [row] = json.loads(out)
+    assert list(row) == ['ID', 'Name', 'Description', 'Status', 'Size',
+                         'Incremental', 'Created At']
+    _, out = run(backup.ListBackup, client, ['--long', '-f', 'json'])
+    [row] = json.loads(out)
+    assert list(row)[7:] == ['Availability Zone', 'Volume', 'Container']
+    assert (row['Volume'], row['Availability Zone']) == (VOLUME, 'nova')
+
+
+def test_incremental_column_shows_cinders_is_incremental(client, cloud):
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list(
+        [_backup(2, incremental=True), _backup(1)]))
+    _, out = run(backup.ListBackup, client, ['-f', 'json'])
+    assert [(r['ID'], r['Incremental']) for r in json.loads(out)] == [
+        ('id-2', True), ('id-1', False)]
+    _, out = run(backup.ListBackup, client,
+                 ['-f', 'value', '-c', 'Incremental'])
+    assert out == 'True\nFalse\n'
 
 
 def test_list_follows_pages_and_filters(client, cloud):
-    cloud.get(BACKUPS_URL + '/detail?status=error&volume_id=vol',
-              complete_qs=True, json={
-                  'backups': [_backup(1)],
-                  'backups_links': [{'rel': 'next', 'href': BACKUPS_URL +
-                                     '/detail?status=error&volume_id=vol'
-                                     '&marker=id-1'}]})
-    cloud.get(BACKUPS_URL + '/detail?status=error&volume_id=vol&marker=id-1',
-              complete_qs=True, json={'backups': [_backup(2)]})
+    _pages(cloud, 'status=error&volume_id=%s' % VOLUME,
+           [_backup(1), _backup(2)], per_page=1)
     status, out = run(backup.ListBackup, client,
-                      ['--status', 'error', '--volume', 'vol', '-f', 'json'])
+                      ['--status', 'error', '--volume', VOLUME, '-f', 'json'])
     assert status == 0
-    rows = json.loads(out)
-    assert [r['ID'] for r in rows] == ['id-1', 'id-2']
-    assert set(rows[0]) == {'ID', 'Name', 'Status', 'Size', 'Volume ID'}
+    assert [r['ID'] for r in json.loads(out)] == ['id-1', 'id-2']
+    # A volume ID is used as it is: no volume lookup.
+    assert not [r for r in vbs_calls(cloud) if '/volumes' in r.path]
+    assert len(_listed(cloud)) == 3  # Cinder's last page is empty
 
 
-def test_list_limit_and_long(client, cloud):
-    cloud.get(BACKUPS_URL + '/detail?limit=2&marker=m', complete_qs=True,
-              json={'backups': [_backup(1, incremental=True), _backup(2),
-                                _backup(3)]})
+def test_a_volume_name_is_looked_up_in_the_volumes(client, cloud):
+    cloud.get(VOLUMES_URL + '?name=db', complete_qs=True,
+              json=recorded.volume_list([(VOLUME, 'db'),
+                                         (OTHER_VOLUME, 'db-old')]))
+    cloud.get(BACKUPS_URL + '/detail?volume_id=' + VOLUME, complete_qs=True,
+              json=recorded.backup_list([_backup(1, volume_id=VOLUME)]))
     status, out = run(backup.ListBackup, client,
-                      ['--limit', '2', '--marker', 'm', '--long', '-f',
-                       'json'])
-    rows = json.loads(out)
-    assert [r['ID'] for r in rows] == ['id-1', 'id-2']
-    assert rows[0]['Incremental'] is True
-    assert 'Created At' in rows[0]
+                      ['--volume', 'db', '-f', 'value', '-c', 'ID'])
+    assert (status, out) == (0, 'id-1\n')
+
+
+@pytest.mark.parametrize('volumes, expected', [
+    ([], "No volume with name or ID 'db' exists."),
+    ([(VOLUME, 'db'), (OTHER_VOLUME, 'db')],
+     "2 volumes are named 'db' (%s, %s): name one by its ID."
+     % (VOLUME, OTHER_VOLUME)),
+])
+def test_a_volume_name_must_match_one_volume(client, cloud, volumes,
+                                             expected):
+    cloud.get(VOLUMES_URL, json=recorded.volume_list(volumes))
+    error, out = run(backup.ListBackup, client, ['--volume', 'db'])
+    assert (str(error), out) == (expected, '')
+    assert not _listed(cloud)
+
+
+def test_an_endpoint_without_volumes_says_to_name_the_volume_by_id(
+        client, cloud):
+    cloud.get(VOLUMES_URL, status_code=404, json={
+        'error_code': 'APIGW.0101', 'error_msg': 'No such API.'})
+    error, _ = run(backup.ListBackup, client, ['--volume', 'db'])
+    assert str(error) == (
+        "The volume name 'db' could not be looked up: No such API. "
+        "(HTTP 404, code APIGW.0101). Name the volume by its ID.")
+    assert not _listed(cloud)
+
+
+def test_a_marker_name_is_looked_up_as_a_backup(client, cloud):
+    cloud.get(BACKUPS_URL + '?name=nightly', complete_qs=True,
+              json=recorded.backup_list([recorded.summary(
+                  recorded.backup(A, name='nightly'))]))
+    cloud.get(BACKUPS_URL + '/detail?marker=' + A, complete_qs=True,
+              json=recorded.backup_list([_backup(1)]))
+    status, out = run(backup.ListBackup, client,
+                      ['--marker', 'nightly', '-f', 'value', '-c', 'ID'])
+    assert (status, out) == (0, 'id-1\n')
+    # An ID is used as it is.
+    run(backup.ListBackup, client, ['--marker', A])
+    assert [r.qs for r in vbs_calls(cloud)][-1] == {'marker': [A.lower()]}
+
+
+def test_a_marker_that_names_no_backup_is_one_error(client, cloud):
+    cloud.get(BACKUPS_URL + '?name=nightly', json=recorded.backup_list([]))
+    error, _ = run(backup.ListBackup, client, ['--marker', 'nightly'])
+    assert str(error) == "No backup with name or ID 'nightly' exists."
+
+
+BACKUPS = [_backup(n) for n in range(1, 8)]
+
+
+@pytest.mark.parametrize('argv, per_page, pages, listed', [
+    # OSC's meanings: --limit the page size, --max-items the total.
+    ([], 3, [{}, {'marker': 'id-3'}, {'marker': 'id-6'}], 7),
+    (['--limit', '3'], 3, [{'limit': '3'}], 3),  # deprecated: the total too
+    (['--limit', '3', '--max-items', '7'], 3,
+     [{'limit': '3'}, {'limit': '3', 'marker': 'id-3'},
+      {'limit': '3', 'marker': 'id-6'}], 7),
+    (['--limit', '2', '--max-items', '3'], 2,
+     [{'limit': '2'}, {'limit': '2', 'marker': 'id-2'}], 3),
+    # A total alone is also the page size (as in openstacksdk).
+    (['--max-items', '4'], 4, [{'limit': '4'}], 4),
+])
+def test_limit_is_the_page_size_and_max_items_the_total(
+        client, cloud, argv, per_page, pages, listed):
+    if argv:
+        _pages(cloud, 'limit=%d' % per_page, BACKUPS, per_page)
+    else:  # the server's own page size, as Cinder's osapi_max_limit
+        cloud.get(BACKUPS_URL + '/detail', complete_qs=True,
+                  json=recorded.backup_list(BACKUPS[:3], 'x?marker=id-3'))
+        cloud.get(BACKUPS_URL + '/detail?marker=id-3', complete_qs=True,
+                  json=recorded.backup_list(BACKUPS[3:6], 'x?marker=id-6'))
+        cloud.get(BACKUPS_URL + '/detail?marker=id-6', complete_qs=True,
+                  json=recorded.backup_list(BACKUPS[6:]))
+    status, out = run(backup.ListBackup, client,
+                      argv + ['-f', 'value', '-c', 'ID'])
+    assert status == 0
+    assert out.split() == ['id-%d' % n for n in range(1, listed + 1)]
+    # No page is fetched beyond the one that completes the total.
+    assert _listed(cloud) == [{k: [v] for k, v in page.items()}
+                              for page in pages]
+
+
+def test_limit_alone_warns_that_its_meaning_is_deprecated(
+        client, cloud, caplog):
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list(BACKUPS))
+    with caplog.at_level(logging.WARNING):
+        run(backup.ListBackup, client, ['--limit', '5'])
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith('--limit without --max-items still also caps '
+                              'the total')
+    assert warning.endswith('use --max-items 5 instead.')
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        run(backup.ListBackup, client, ['--limit', '5', '--max-items', '5'])
+        run(backup.ListBackup, client, ['--max-items', '5'])
+    assert not caplog.records
+
+
+@pytest.mark.parametrize('argv', [
+    ['--limit', '0'], ['--max-items', '0'], ['--max-items', '-1'],
+    ['--volume', ''], ['--volume', ' '], ['--marker', ''],
+    ['--project', '']])
+def test_list_parser_refuses_bad_usage(client, argv, capsys):
+    # An unset shell variable must not widen --volume to every backup.
+    with pytest.raises(SystemExit) as info:
+        make(backup.ListBackup, client).get_parser('list').parse_args(argv)
+    assert info.value.code == 2
+
+
+def test_all_projects_and_a_project_id_as_osc_sends_them(client, cloud):
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list([]))
+    run(backup.ListBackup, client, ['--all-projects'])
+    run(backup.ListBackup, client, ['--project', PROJECT])
+    assert _listed(cloud) == [
+        {'all_tenants': ['1']},
+        {'all_tenants': ['1'], 'project_id': [PROJECT]}]
+    # A project ID costs no request to Keystone.
+    assert not [r for r in cloud.request_history if 'projects' in r.path]
+
+
+def _keystone(cloud, **answer):
+    cloud.get(AUTH_URL, json=ksa_fixture.V3Discovery(AUTH_URL))
+    cloud.get(AUTH_URL + '/projects', **answer)
+
+
+def test_a_project_name_is_looked_up_in_keystone(client, cloud):
+    _keystone(cloud, json=recorded.project_list([(PROJECT, 'ops')]))
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list([]))
+    status, _ = run(backup.ListBackup, client, ['--project', 'ops'])
+    assert status == 0
+    [lookup] = [r for r in cloud.request_history
+                if r.path.endswith('/projects')]
+    assert lookup.qs == {'name': ['ops']}
+    assert _listed(cloud) == [{'all_tenants': ['1'],
+                               'project_id': [PROJECT]}]
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'json': recorded.project_list([])},
+     "No project with name or ID 'ops' exists (or you may not list "
+     "projects)."),
+    ({'json': recorded.project_list([(PROJECT, 'ops'), (PROJECT[::-1],
+                                                        'ops')])},
+     "2 projects are named 'ops'"),
+    ({'status_code': 403, 'json': {'error': {
+        'code': 403, 'title': 'Forbidden',
+        'message': 'You are not authorized to perform the requested '
+                   'action: identity:list_projects.'}}},
+     "The project name 'ops' could not be looked up: You are not "
+     "authorized to perform the requested action: identity:list_projects. "
+     "(HTTP 403). Name the project by its ID."),
+])
+def test_a_project_name_must_match_one_project(client, cloud, answer,
+                                               expected):
+    _keystone(cloud, **answer)
+    error, _ = run(backup.ListBackup, client, ['--project', 'ops'])
+    assert str(error).startswith(expected)
+    assert not _listed(cloud)
+
+
+def test_a_list_error_is_one_line_without_delete_hints(client, cloud):
+    cloud.get(BACKUPS_URL + '/detail', status_code=400, json={'badRequest': {
+        'message': 'Invalid input received: marker not found', 'code': 400}})
+    error, _ = run(backup.ListBackup, client, [])
+    assert str(error).startswith('Invalid input received: marker not found '
+                                 '(HTTP 400)')
+    assert '--force' not in str(error)
+
+
+def test_empty_fields_are_empty_in_line_formats_and_null_in_json(
+        client, cloud):
+    # Cinder sends null for a backup without description.
+    record = _backup(1, description=None)
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list([record]))
+    cloud.get(backup_url(A), json={'backup': recorded.backup(
+        A, description=None)})
+    _, out = run(backup.ListBackup, client,
+                 ['-f', 'value', '-c', 'ID', '-c', 'Description',
+                  '-c', 'Status'])
+    assert out == 'id-1  available\n'
+    _, out = run(backup.ListBackup, client, ['-f', 'csv', '-c',
+                                             'Description'])
+    assert out.splitlines()[1] == '""'
+    _, out = run(backup.ListBackup, client, [])
+    assert 'None' not in out
+    _, out = run(backup.ListBackup, client, ['-f', 'json'])
+    assert json.loads(out)[0]['Description'] is None
+    _, out = run(backup.ShowBackup, client, [A, '-c', 'description',
+                                             '-f', 'value'])
+    assert out == '\n'
+    _, out = run(backup.ShowBackup, client, [A, '-f', 'json'])
+    assert json.loads(out)['description'] is None
+
+
+def test_empty_fields_of_delete_rows_are_empty(client, cloud):
+    cloud.delete(backup_url(A), status_code=202)  # no request ID header
+    _, out = run(backup.DeleteBackup, client,
+                 ['-f', 'value', '-c', 'ID', '-c', 'Name', '-c', 'Reason',
+                  '-c', 'Request ID', '-c', 'Result', A])
+    assert out == '%s  deleted  \n' % A  # cliff keeps the column order
+    _, out = run(backup.DeleteBackup, client, ['-f', 'json', A])
+    [row] = json.loads(out)
+    assert (row['Name'], row['Reason'], row['Request ID']) == (None,) * 3
 
 
 def test_show_by_name(client, cloud):
-    cloud.get(BACKUPS_URL + '?name=nightly', json={'backups': [
-        {'id': A, 'name': 'nightly'}]})
-    cloud.get(backup_url(A), json={'backup': {
-        'id': A, 'name': 'nightly', 'status': 'available', 'links': []}})
+    cloud.get(BACKUPS_URL + '?name=nightly', json=recorded.backup_list(
+        [recorded.summary(recorded.backup(A, name='nightly'))]))
+    record = recorded.backup(A, name='nightly')
+    cloud.get(backup_url(A), json={'backup': record})
     status, out = run(backup.ShowBackup, client, ['nightly', '-f', 'json'])
     assert status == 0
-    assert json.loads(out) == {'id': A, 'name': 'nightly',
-                               'status': 'available'}
+    del record['links']
+    assert json.loads(out) == record
 
 
-# -- hostile input and the interactive shell -------------------------------------
+# -- hostile input and the interactive shell ----------------------------------
 
 def test_stdin_lines_bom_and_bytes_that_are_not_utf8():
     stream = io.BytesIO(b'\xef\xbb\xbf' + A.encode() + b'\r\n\n# note\n'

@@ -2,7 +2,6 @@
 
 import argparse
 import codecs
-import collections
 import contextlib
 import itertools
 import logging
@@ -13,7 +12,6 @@ import threading
 
 from osc_lib.command import command
 from osc_lib import exceptions
-from osc_lib import utils
 
 # Command modules load only when OSC lists or runs commands, after it has
 # imported keystoneauth and requests itself.
@@ -77,8 +75,10 @@ class VbsCommand:
         try:
             return self.run_command(parsed_args)
         except errors.VbsError as exc:
+            # An error that ends a whole command comes from a list, a show
+            # or a lookup, never from a DELETE: --force would not help.
             raise exceptions.CommandError(safe_text.escape(
-                hints.with_hint(str(exc), exc)))
+                hints.with_hint(str(exc), exc, force=True)))
 
     def run_command(self, parsed_args):
         return super().run(parsed_args)
@@ -236,39 +236,92 @@ class DeleteBackup(VbsCommand, command.Lister):
 class ListBackup(VbsCommand, command.Lister):
     """List VBS backups (all pages)."""
 
-    COLUMNS = ('ID', 'Name', 'Status', 'Size', 'Volume ID')
-    LONG_COLUMNS = COLUMNS + ('Incremental', 'Availability Zone',
-                              'Container', 'Description', 'Created At')
+    # Those of `openstack volume backup list`, and the record's key where
+    # it is not the column's name in snake case.
+    COLUMNS = ('ID', 'Name', 'Description', 'Status', 'Size', 'Incremental',
+               'Created At')
+    LONG_COLUMNS = COLUMNS + ('Availability Zone', 'Volume', 'Container')
+    KEYS = {'Incremental': 'is_incremental', 'Volume': 'volume_id'}
+    LIMIT_DEPRECATED = (
+        '--limit without --max-items still also caps the total number of '
+        'backups listed, but this meaning is deprecated: --limit will only '
+        'set the page size, as in "openstack volume backup list". For the '
+        'same result, use --max-items %d instead.')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--project', metavar='<project>', type=_not_blank,
+            help='Only backups of this project (name or ID) (admin only)')
+        parser.add_argument('--long', action='store_true',
+                            help='List additional fields in output')
         parser.add_argument('--name', metavar='<name>',
                             help='Only backups with this exact name')
         parser.add_argument('--status', metavar='<status>',
                             help='Only backups in this status (available, '
                                  'error, creating, deleting, ...)')
-        parser.add_argument('--volume', metavar='<volume-id>',
-                            help='Only backups of this volume (ID)')
-        parser.add_argument('--long', action='store_true',
-                            help='Show more columns')
-        parser.add_argument('--limit', metavar='<n>', type=_positive(int),
-                            help='Show at most this many backups')
-        parser.add_argument('--marker', metavar='<backup-id>',
-                            help='Start after this backup (ID)')
+        parser.add_argument(
+            '--volume', metavar='<volume>', type=_not_blank,
+            help='Only backups of this volume (name or ID; a name is '
+                 'looked up in the volumes of the same endpoint)')
+        parser.add_argument(
+            '--limit', metavar='<limit>', type=_positive(int),
+            help='Backups per page, all pages followed (the server may cap '
+                 'it); --max-items caps the total. Deprecated: without '
+                 '--max-items, --limit still caps the total too, as it did '
+                 'before, with a warning')
+        parser.add_argument(
+            '--marker', metavar='<marker>', type=_not_blank,
+            help='Start after this backup (name or ID)')
+        parser.add_argument(
+            '--max-items', metavar='<max-items>', type=_positive(int),
+            help='List at most this many backups in all, following pages '
+                 'as needed; --limit sets the page size')
+        parser.add_argument(
+            '--all-projects', action='store_true',
+            help='Include all projects (admin only)')
         return self.add_network_options(parser)
 
     def take_action(self, parsed_args):
         client = self.vbs_client(parsed_args)
-        columns = self.LONG_COLUMNS if parsed_args.long else self.COLUMNS
+        page_size, total = self._paging(parsed_args)
+        scope = self._scope(client, parsed_args)
+        volume_id = marker = None
+        if parsed_args.volume:
+            volume_id = client.find_volume(parsed_args.volume, **scope)
+        if parsed_args.marker:
+            marker, _ = client.find(parsed_args.marker, **scope)
         backups = client.list(
             detailed=True, name=parsed_args.name, status=parsed_args.status,
-            volume_id=parsed_args.volume, marker=parsed_args.marker,
-            # The page size: the server may cap it; pages are followed.
-            limit=parsed_args.limit)
-        if parsed_args.limit:
-            backups = itertools.islice(backups, parsed_args.limit)
-        return columns, (utils.get_dict_properties(b, columns)
-                         for b in backups)
+            volume_id=volume_id, marker=marker, limit=page_size, **scope)
+        if total:
+            # Lazily: no page beyond the one that completes the total.
+            backups = itertools.islice(backups, total)
+        columns = self.LONG_COLUMNS if parsed_args.long else self.COLUMNS
+        keys = [self.KEYS.get(c, c.lower().replace(' ', '_'))
+                for c in columns]
+        return columns, (tuple(b.get(k) for k in keys) for b in backups)
+
+    def _paging(self, parsed_args):
+        """(page size, total): as in OSC, but for --limit alone, whose old
+        meaning (the total, and the page size) is kept, with a warning."""
+        limit, max_items = parsed_args.limit, parsed_args.max_items
+        if limit and not max_items:
+            LOG.warning(self.LIMIT_DEPRECATED, limit)
+            return limit, limit
+        # As openstacksdk does, a total alone is also the page size: one
+        # request when the server allows pages that large.
+        return limit or max_items, max_items
+
+    @staticmethod
+    def _scope(client, parsed_args):
+        """Cinder's all_tenants and project_id, as OSC sends them."""
+        scope = {}
+        if parsed_args.all_projects or parsed_args.project:
+            scope['all_tenants'] = 1
+        if parsed_args.project:
+            scope['project_id'] = client.find_project(parsed_args.project)
+        return scope
 
 
 class ShowBackup(VbsCommand, command.ShowOne):
@@ -320,7 +373,10 @@ def _lines(stream):
 
 
 def _escaped(values):
-    return tuple(safe_text.escape(v) if isinstance(v, str) else v
+    """Values for a line format: control characters escaped, and an empty
+    field (None) empty rather than "None"."""
+    return tuple('' if v is None
+                 else safe_text.escape(v) if isinstance(v, str) else v
                  for v in values)
 
 
@@ -346,6 +402,14 @@ def _first_interrupt_stops(bulk):
         signal.signal(signal.SIGINT, previous)
 
 
+def _not_blank(text):
+    """An argparse type: a name or ID, never empty (an unset shell
+    variable must not widen a filter to everything)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError('must not be empty or blank')
+    return text
+
+
 def _positive(kind):
     return _at_least(None, kind)
 
@@ -357,8 +421,8 @@ def _at_least(minimum, kind):
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not math.isfinite(value) or (value <= 0 if minimum is None
-                             else value < minimum):
+        if value is None or not math.isfinite(value) \
+                or (value <= 0 if minimum is None else value < minimum):
             raise argparse.ArgumentTypeError('%r is not a %s' % (
                 text, 'number of at least %d' % minimum
                 if minimum is not None else 'positive number'))
