@@ -89,7 +89,9 @@ def build_option_parser(parser):
         parser.add_argument(
             '--os-vbs-' + name,
             metavar=metavar,
-            default=utils.env(env),
+            # An unset or empty variable means no value: osc-lib before
+            # 4.0 returns '' for it, later ones None.
+            default=utils.env(env) or None,
             help='%s (Env: %s)' % (help_text, env),
         )
     return parser
