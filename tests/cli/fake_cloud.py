@@ -2,7 +2,8 @@
 
 It proves the wiring (entry points, options, catalog lookup, exit status)
 without a real cloud; the functional tests do the same against real
-Keystone and Cinder.
+Keystone and Cinder. Its bodies are built from answers recorded on the
+real ones (tests/fixtures), so they have the same keys and shapes.
 """
 
 import http.server
@@ -13,6 +14,8 @@ import urllib.parse
 import uuid
 
 from keystoneauth1 import fixture
+
+from tests.fixtures import recorded
 
 PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00'
 PASSWORD = 'fake-cloud-password-53cr3t'
@@ -26,6 +29,8 @@ class FakeCloud:
     misbehave: a callable (method, path) -> a tests.cli.hostile answer or
     None; the VBS requests it answers never reach the backups.
     reject_tokens: every VBS request gets 401, whatever its token.
+    page_size: the most backups a list page holds (Cinder's
+    osapi_max_limit); None: no such bound.
     """
 
     def __init__(self, delete_delay=0.0, misbehave=None, page_size=None):
@@ -33,6 +38,8 @@ class FakeCloud:
         self.reject_tokens = False
         self.page_size = page_size
         self.backups = {}
+        self.volumes = {}
+        self.projects = {PROJECT_ID: 'operators'}
         self.requests = []
         self.tokens_issued = []
         self.delete_delay = delete_delay
@@ -53,23 +60,37 @@ class FakeCloud:
         self.server.server_close()
 
     def add_backup(self, name, **fields):
+        """A backup as Cinder records it, with this name and fields: by
+        default a full one, of a volume of its own, that none depends on."""
         backup_id = str(uuid.uuid4())
-        self.backups[backup_id] = {'id': backup_id, 'name': name,
-                                   'status': 'available', **fields}
+        defaults = {'status': 'available', 'volume_id': str(uuid.uuid4()),
+                    'has_dependent_backups': False}
+        self.backups[backup_id] = recorded.backup(
+            backup_id, name=name, **dict(defaults, **fields))
         return backup_id
+
+    def add_volume(self, name):
+        volume_id = str(uuid.uuid4())
+        self.volumes[volume_id] = name
+        return volume_id
 
     def vbs_requests(self):
         return [r for r in self.requests if r[1].startswith('/vbs/')]
 
+    def identity_requests(self):
+        return [r for r in self.requests if r[1].startswith('/identity/')]
+
     def clouds_yaml(self, **settings):
-        return json.dumps({'clouds': {'fake': {**settings,
+        cloud = {
+            **settings,
             'auth': {'auth_url': self.url + '/identity/v3',
                      'username': 'operator', 'password': PASSWORD,
                      'project_id': PROJECT_ID,
                      'user_domain_id': 'default'},
             'region_name': 'RegionOne',
             'identity_api_version': '3',
-        }}})
+        }
+        return json.dumps({'clouds': {'fake': cloud}})
 
     def library_client(self, **settings):
         """The API client, as a library caller would make it."""
@@ -88,6 +109,8 @@ class FakeCloud:
         # Shaped as Open Telekom Cloud's catalog: another version, no project.
         service.add_standard_endpoints(public=self.url + '/vbs/v2/',
                                        region='RegionOne')
+        token.add_service('identity').add_standard_endpoints(
+            public=self.url + '/identity/v3', region='RegionOne')
         return token
 
 
@@ -113,7 +136,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         parts = [p for p in url.path.split('/') if p]
         if parts[:1] == ['identity']:
-            return self._identity(method, parts, body)
+            return self._identity(method, parts, body, url.query)
         if parts[:1] == ['vbs'] and self.cloud.reject_tokens:
             return self._send(401, {'error': {
                 'message': 'The request you have made requires '
@@ -124,9 +147,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return answer.send(self)
         if parts[:1] == ['vbs'] and len(parts) >= 4 and parts[3] == 'backups':
             return self._backups(method, parts[4:], url.query)
+        if parts[:1] == ['vbs'] and parts[3:] == ['volumes'] \
+                and method == 'GET':
+            return self._volumes(url.query)
         self._send(404, {'itemNotFound': {'message': 'No such path.'}})
 
-    def _identity(self, method, parts, body):
+    def _identity(self, method, parts, body, query):
+        if method == 'GET' and parts == ['identity', 'v3', 'projects']:
+            name = _query(query).get('name')
+            return self._send(200, recorded.project_list(
+                (project_id, project)
+                for project_id, project in self.cloud.projects.items()
+                if name in (None, project)))
         if method == 'POST' and parts[-2:] == ['auth', 'tokens']:
             # A new token each time, as Keystone does (an expired one must
             # not come back).
@@ -154,9 +186,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if backup is not None and method == 'DELETE':
                 del backups[backup_id]
         if backup is None:
-            return self._send(404, {'itemNotFound': {
-                'message': 'Backup %s could not be found.' % backup_id,
-                'code': 404}})
+            return self._send(404, recorded.not_found('/'.join(rest)))
         if method == 'DELETE':
             return self._send(202, None)
         if method == 'GET':
@@ -164,23 +194,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(405, None)
 
     def _list(self, query):
-        """Cinder's list: name filter, marker and limit, a next link."""
-        query = urllib.parse.parse_qs(query)
-        name = query.get('name', [None])[0]
+        """Cinder's list: filters, marker and limit, its next links."""
+        query = _query(query)
         found = [b for b in list(self.cloud.backups.values())
-                 if name is None or b['name'] == name]
-        marker = query.get('marker', [None])[0]
-        if marker:
+                 if all(b.get(key) == query[key] for key in
+                        ('name', 'status', 'volume_id') if key in query)]
+        if 'marker' in query:
             ids = [b['id'] for b in found]
-            found = found[ids.index(marker) + 1:] if marker in ids else []
-        limit = int(query.get('limit', [0])[0]) or self.cloud.page_size
-        body = {'backups': found[:limit] if limit else found}
-        if limit and len(found) > limit:
-            following = {key: values[0] for key, values in query.items()}
-            following.update(limit=limit, marker=found[limit - 1]['id'])
-            body['backups_links'] = [{'rel': 'next', 'href': '%s?%s' % (
-                self.path.split('?')[0], urllib.parse.urlencode(following))}]
-        return self._send(200, body)
+            if query['marker'] not in ids:
+                return self._send(404,
+                                  recorded.unknown_marker(query['marker']))
+            found = found[ids.index(query['marker']) + 1:]
+        limit = _page_size(query.get('limit'), self.cloud.page_size)
+        page = found[:limit] if limit else found
+        if '/detail' not in self.path:
+            page = [recorded.summary(b) for b in page]
+        # As Cinder: a next link after every full page, so the last page
+        # of a list that fills its pages exactly is an empty one.
+        following = None
+        if limit and page and len(page) == limit:
+            following = '%s%s?%s' % (self.cloud.url, self.path.split('?')[0],
+                                     urllib.parse.urlencode(
+                                         dict(query, marker=page[-1]['id'])))
+        return self._send(200, recorded.backup_list(page, following))
+
+    def _volumes(self, query):
+        name = _query(query).get('name')
+        return self._send(200, recorded.volume_list(
+            (volume_id, volume)
+            for volume_id, volume in self.cloud.volumes.items()
+            if name in (None, volume)))
 
     def _send(self, status, body, headers=None):
         data = json.dumps(body).encode() if body is not None else b''
@@ -193,3 +236,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _query(query):
+    """A query string's parameters, each once (the last one counts)."""
+    return dict(urllib.parse.parse_qsl(query))
+
+
+def _page_size(asked, most):
+    """Cinder's page size: the limit asked for, at most osapi_max_limit."""
+    sizes = [int(size) for size in (asked, most) if size]
+    return min(sizes) if sizes else None
