@@ -134,6 +134,21 @@ def test_an_id_like_project_costs_no_request(client, cloud):
     assert not cloud.request_history
 
 
+@pytest.mark.parametrize('catalog_url', [
+    'http://keystone.test/identity', 'http://keystone.test/identity/v2.0/',
+    'http://keystone.test/identity/v3'])
+def test_a_project_name_is_looked_up_in_keystone_v3(cloud, catalog_url):
+    register_token(cloud, [('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public'),
+                           ('identity', catalog_url, 'eu-de', 'public')])
+    cloud.get('http://keystone.test/identity/v3/projects?name=ops',
+              complete_qs=True, json=recorded.project_list(
+                  [(PROJECT_ID, 'ops'), ('f' * 32, 'ops-2')]))
+    client = api_client.BackupClient(make_session(), region_name='eu-de')
+    assert client.find_project('ops') == PROJECT_ID
+    assert cloud.last_request.headers['User-Agent'].startswith(
+        'python-vbsclient')
+
+
 def test_a_project_name_without_keystone_in_the_catalog(cloud):
     register_token(cloud, [('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public')])
     client = api_client.BackupClient(make_session(), region_name='eu-de')

@@ -49,6 +49,7 @@ _SUCCESS = {'GET': 200, 'DELETE': 202, 'POST': 202}
 CLIENT_NAME = 'python-vbsclient'
 # Keystone's own project IDs: a UUID's 32 hexadecimal digits.
 _PROJECT_ID = re.compile(r'[0-9a-f]{32}\Z')
+_VERSION_AT_END = re.compile(r'/v[0-9.]+\Z')
 
 
 class LookupFailed(errors.VbsError, LookupError):
@@ -416,13 +417,13 @@ class _Place:
         )
 
     def _identity_url(self):
+        """Keystone's v3 root, from the catalog alone: no version
+        discovery, so no request beyond those our timeouts bound."""
         client = self._client
-        finder = adapter.Adapter(
-            client.session, service_type='identity',
-            interface=client.interface, region_name=client.region_name,
-            version='3')
         try:
-            url = finder.get_endpoint()
+            url = client.session.get_endpoint(
+                service_type='identity', interface=client.interface,
+                region_name=client.region_name)
         except ksa_exceptions.ClientException as exc:
             url, why = None, errors.one_line(exc)
         else:
@@ -431,7 +432,8 @@ class _Place:
             raise errors.EndpointNotFound(
                 'The identity (Keystone v3) endpoint could not be found: %s'
                 % why)
-        return url
+        # Catalogs list Keystone as .../v3, .../v2.0 or unversioned.
+        return _VERSION_AT_END.sub('', url.rstrip('/')) + '/v3'
 
     def _url(self):
         client = self._client
