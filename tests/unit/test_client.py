@@ -152,7 +152,7 @@ def test_a_project_name_is_looked_up_in_keystone_v3(cloud, catalog_url):
 def test_a_project_name_without_keystone_in_the_catalog(cloud):
     register_token(cloud, [('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public')])
     client = api_client.BackupClient(make_session(), region_name='eu-de')
-    with pytest.raises(api_client.LookupFailed) as info:
+    with pytest.raises(errors.LookupFailed) as info:
         client.find_project('ops')
     assert str(info.value).startswith(
         "The project name 'ops' could not be looked up: The identity "

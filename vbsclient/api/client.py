@@ -52,11 +52,6 @@ _PROJECT_ID = re.compile(r'[0-9a-f]{32}\Z')
 _VERSION_AT_END = re.compile(r'/v[0-9.]+\Z')
 
 
-class LookupFailed(errors.VbsError, LookupError):
-    """A volume or project name that matches nothing, or that could not be
-    looked up at all: name it by its ID instead."""
-
-
 @functools.lru_cache(maxsize=None)
 def client_version():
     """This package's version (None when it is not installed), read once,
@@ -208,7 +203,7 @@ class BackupClient:
         A UUID is taken as an ID and costs no request. A name is looked up
         through Cinder's volume list on the same endpoint (with these
         filters, e.g. all_tenants) and must match exactly one volume.
-        Raises LookupFailed when none matches or the endpoint has no
+        Raises errors.LookupFailed when none matches or the endpoint has no
         volume API, AmbiguousName when several do.
         """
         if ids.is_uuid(name_or_id):
@@ -220,7 +215,7 @@ class BackupClient:
         except errors.ApiError as exc:
             raise _lookup_failed('volume', name_or_id, exc) from exc
         if not matches:
-            raise LookupFailed('No volume with name or ID %s exists.'
+            raise errors.LookupFailed('No volume with name or ID %s exists.'
                                % safe_text.quoted(name_or_id))
         return _only(matches, 'volumes', name_or_id)
 
@@ -244,7 +239,7 @@ class BackupClient:
                    and p.get('name') == name_or_id
                    and isinstance(p.get('id'), str)]
         if not matches:
-            raise LookupFailed('No project with name or ID %s exists (or '
+            raise errors.LookupFailed('No project with name or ID %s exists (or '
                                'you may not list projects).'
                                % safe_text.quoted(name_or_id))
         return _only(matches, 'projects', name_or_id)
@@ -542,7 +537,7 @@ def _lookup_failed(thing, name, exc):
         reason = str(errors.ApiError(exc.status_code, exc.message,
                                      exc.error_code, exc.request_id,
                                      hint=''))
-    return LookupFailed('The %s name %s could not be looked up: %s. Name '
+    return errors.LookupFailed('The %s name %s could not be looked up: %s. Name '
                         'the %s by its ID.'
                         % (thing, safe_text.quoted(name), reason, thing))
 

@@ -70,6 +70,11 @@ class AmbiguousName(VbsError, LookupError):
     """Several backups have this name; the caller must choose by ID."""
 
 
+class LookupFailed(VbsError, LookupError):
+    """A volume or project name that matches nothing, or that could not be
+    looked up at all: name it by its ID instead."""
+
+
 class ConfigurationError(VbsError):
     """The client's settings cannot work (an invalid endpoint override)."""
 
