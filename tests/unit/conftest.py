@@ -4,6 +4,8 @@ Nothing here touches the network: requests-mock answers every request,
 including Keystone's token request, whose catalog each test chooses.
 """
 
+import os
+
 from keystoneauth1 import fixture as ksa_fixture
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ksa_session
@@ -25,6 +27,14 @@ C = '33333333-3333-4333-8333-333333333333'
 BACKUP = '592a0c4d-65a3-4051-8d51-1e2b6401b2d8'
 NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
                               'code': 404}}
+
+
+@pytest.fixture(autouse=True)
+def no_cloud_from_the_environment(monkeypatch):
+    """Unit tests see no OS_* settings of the shell that runs them (such as
+    the local cloud's, from `eval "$(tools/localcloud/cloud env)"`)."""
+    for name in [n for n in os.environ if n.startswith('OS_')]:
+        monkeypatch.delenv(name)
 
 
 def register_token(requests_mock, catalog=(), project_id=PROJECT_ID):
