@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Helpers shared by the benchmark scripts (standard library + .venv only).
 
 Three groups:
@@ -18,6 +30,7 @@ import contextlib
 import datetime
 import json
 import os
+from pathlib import Path
 import re
 import shutil
 import statistics
@@ -26,7 +39,6 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / '.venv' / 'bin'
@@ -91,7 +103,8 @@ def spread(values):
 
 def plugin_revision():
     """The plugin's commit, and its uncommitted files: runs are only
-    comparable for the same code, and the working tree often differs."""
+    comparable for the same code, and the working tree often differs.
+    """
     def git(*args):
         done = subprocess.run(['git', '-C', str(REPO)] + list(args),
                               capture_output=True, text=True)
@@ -217,7 +230,8 @@ def local_cloud_env():
 
 def switch_api_server(server):
     """Serve the local cloud's Cinder API with 'gunicorn' or 'eventlet'
-    (`cloud cinder-api`: the rest of the cloud keeps running)."""
+    (`cloud cinder-api`: the rest of the cloud keeps running).
+    """
     note('cinder API server: %s' % server)
     done = subprocess.run([CLOUD_TOOL, 'cinder-api', server],
                           capture_output=True, text=True)
@@ -318,7 +332,8 @@ class Admin:
 
     def wait_settled(self, volume_ids, timeout=120.0):
         """Wait until no backup of these batches is 'deleting' any more;
-        return {id: status} of what is left (backups never deleted)."""
+        return {id: status} of what is left (backups never deleted).
+        """
         deadline = time.monotonic() + timeout
         while True:
             left = {}

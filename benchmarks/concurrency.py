@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Concurrency: `openstack vbs backup delete` at its default parallelism
 (no --parallel option: "default") against fixed `--parallel N` and
 `openstack volume backup delete` (OpenStackClient itself, "the anchor": a
@@ -47,7 +59,8 @@ import sys
 import uuid
 
 import common
-from faultproxy import FaultProxy, Throttle
+from faultproxy import FaultProxy
+from faultproxy import Throttle
 
 OURS = ['vbs', 'backup', 'delete']
 ANCHOR = ['volume', 'backup', 'delete']
@@ -127,7 +140,8 @@ class Bench:
 
     def server_bound(self, flip):
         """(a): catalog endpoints, each API server in turn; gunicorn last,
-        and whatever happens, so the shared cloud is left as it was."""
+        and whatever happens, so the shared cloud is left as it was.
+        """
         env = common.child_env(**self.cloud_env)
         try:
             for server in ('gunicorn', 'eventlet'):
@@ -151,7 +165,8 @@ class Bench:
 
     def throttled(self, flip):
         """(c): a fresh throttling proxy per run, so each starts with a
-        full bucket and its own counts."""
+        full bucket and its own counts.
+        """
         common.switch_api_server('gunicorn')
         self.warm_up()
         for label, command in _sides(THROTTLED_PARALLEL, flip):
@@ -190,7 +205,8 @@ class Bench:
     def settle(self, volume_id):
         """Wait until the batch's deletes are done (so no work spills into
         the next run); delete what was never deleted, directly, and return
-        how many that was."""
+        how many that was.
+        """
         left = self.admin.wait_settled([volume_id])
         stuck = [i for i, status in left.items() if status != 'deleting']
         if stuck:
@@ -201,7 +217,8 @@ class Bench:
 
     def warm_up(self):
         """One request first: a freshly started API fetches its own
-        Keystone token on its first request, which no run should pay."""
+        Keystone token on its first request, which no run should pay.
+        """
         self.admin.remaining(str(uuid.uuid4()))
 
     def proxied_env(self, proxy):
@@ -240,7 +257,8 @@ def _failed_count(done, total):
 
 def _locked(log_text):
     """Log records that say SQLite was locked: one per event, although a
-    traceback repeats the words on several lines of the same record."""
+    traceback repeats the words on several lines of the same record.
+    """
     return len(set(LOCKED_RECORD.findall(log_text)))
 
 

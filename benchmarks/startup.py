@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Start-up cost of the plugin: what every `openstack` command pays for it
 being installed, vbs command or not.
 
@@ -27,12 +39,12 @@ being installed, vbs command or not.
 
 import hashlib
 import importlib.metadata
+from pathlib import Path
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
 import common
 

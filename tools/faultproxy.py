@@ -1,4 +1,16 @@
 #!/usr/bin/env python3
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """An HTTP proxy on 127.0.0.1 that counts, delays and injects faults.
 
 Used by the fault-injection tests (in front of the local cloud's Cinder or
@@ -152,7 +164,7 @@ class _Server(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         # A client that gave up on a held-back answer is part of the plan.
         if not isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                               ConnectionResetError)):
+                                              ConnectionResetError)):
             super().handle_error(request, client_address)
 
 
@@ -290,7 +302,7 @@ def main():
                 time.sleep(3600)
         except KeyboardInterrupt:
             print('%d requests, %d faulted' % (p.count(fault=None),
-                                                p.count(fault=True)))
+                                               p.count(fault=True)))
 
 
 if __name__ == '__main__':

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """A small Keystone + VBS stand-in on 127.0.0.1, for driving the real shell.
 
 It proves the wiring (entry points, options, catalog lookup, exit status)
@@ -61,7 +73,8 @@ class FakeCloud:
 
     def add_backup(self, name, **fields):
         """A backup as Cinder records it, with this name and fields: by
-        default a full one, of a volume of its own, that none depends on."""
+        default a full one, of a volume of its own, that none depends on.
+        """
         backup_id = str(uuid.uuid4())
         defaults = {'status': 'available', 'volume_id': str(uuid.uuid4()),
                     'has_dependent_backups': False}

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Answers of servers that try to break a client: what API gateways,
 proxies, captive portals and mistyped endpoints really send.
 
@@ -64,7 +76,8 @@ def cinder_error(status, fault, message, request_id='req-hostile'):
 class Drip:
     """A status line and headers, then the body one byte every `interval`
     seconds, for at most `seconds` in all. With headers_too, the status
-    line and headers drip as well."""
+    line and headers drip as well.
+    """
 
     def __init__(self, status=200, body=b'{"backups": []}', interval=0.2,
                  seconds=30, headers_too=False):
@@ -136,7 +149,8 @@ class Huge:
 
 class SocketServer:
     """A bare TCP server on 127.0.0.1 that hands each connection (with a
-    2 s timeout) to handle(), one at a time, and counts them."""
+    2 s timeout) to handle(), one at a time, and counts them.
+    """
 
     scheme = 'http'
 
@@ -180,7 +194,8 @@ class SocketServer:
 
 class Recorder(SocketServer):
     """A server that only records what reaches it (and answers 202): the
-    host a redirect points to, which must never see a request."""
+    host a redirect points to, which must never see a request.
+    """
 
     def __init__(self):
         super().__init__()

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """The guarantees (doc/source/guarantees.rst) against servers that try to
 break them.
 
@@ -16,8 +28,9 @@ import uuid
 
 import pytest
 
+from tests.cli.fake_cloud import FakeCloud
+from tests.cli.fake_cloud import PROJECT_ID
 from tests.cli import hostile
-from tests.cli.fake_cloud import FakeCloud, PROJECT_ID
 from tests.cli.test_openstack_shell import OPENSTACK
 
 # Raw terminal controls: C0 (but newline), DEL and C1.
@@ -34,7 +47,8 @@ def cloud(tmp_path):
 def openstack(cloud, *argv, stdin=None, env=None, settings=None,
               timeout=120):
     """Run the real executable; return the CompletedProcess plus .seconds
-    and (with -f json) .rows."""
+    and (with -f json) .rows.
+    """
     config = cloud.tmp_path / 'clouds.yaml'
     config.write_text(cloud.clouds_yaml(**(settings or {})))
     environment = {k: v for k, v in os.environ.items()
@@ -69,7 +83,7 @@ def on(method, answer, path_part='/backups'):
     return misbehave
 
 
-# -- 1. redirects: never followed, never success --------------------------------
+# -- 1. redirects: never followed, never success ------------------------------
 
 @pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
 def test_a_redirect_is_refused_and_nothing_reaches_its_location(cloud,
@@ -106,7 +120,7 @@ def test_bare_redirects_and_loops_are_failures(cloud, answer):
     assert len(deletes(cloud)) == 1
 
 
-# -- 2. a wrong endpoint is not "already gone" ----------------------------------
+# -- 2. a wrong endpoint is not "already gone" --------------------------------
 
 def wrong_endpoint(cloud):
     # Every URL under it answers 404 (FakeCloud's "No such path").
@@ -159,7 +173,7 @@ def test_the_apis_own_404_still_means_already_missing(cloud):
     assert result.rows[0]['Result'] == 'already-missing'
 
 
-# -- 3. a malformed answer is one backup's failure -------------------------------
+# -- 3. a malformed answer is one backup's failure ----------------------------
 
 def test_malformed_answers_end_in_rows_and_a_summary(cloud):
     portal, empty, nested = (cloud.add_backup(n) for n in
@@ -220,7 +234,7 @@ def test_a_byte_order_mark_on_stdin_is_ignored(cloud):
     assert not cloud.backups
 
 
-# -- 4. terminal-safe output ------------------------------------------------------
+# -- 4. terminal-safe output --------------------------------------------------
 
 EVIL = ('\x1b]0;pwned\x07\x1b[2J\x1b[32mall deleted\x1b[0m\r\x08\x00'
         '\x9b31m\nsecond line')
@@ -313,7 +327,8 @@ def test_the_progress_line_is_cleared_before_a_message(tmp_path):
     text = b''.join(captured).decode('utf-8', 'replace')
     assert process.returncode == 1
     assert 'done, ' in text  # the progress line was drawn
-    messages = [line for line in text.split('\n') if 'Failed to delete' in line]
+    messages = [line for line in text.split('\n')
+                if 'Failed to delete' in line]
     assert len(messages) == 6
     for line in messages:
         before = line[:line.index('Failed to delete')]
@@ -321,7 +336,7 @@ def test_the_progress_line_is_cleared_before_a_message(tmp_path):
         assert before == '' or before.endswith('\r\x1b[K'), repr(line)
 
 
-# -- 5. bounded time and memory ---------------------------------------------------
+# -- 5. bounded time and memory -----------------------------------------------
 
 def test_a_pathological_error_body_is_parsed_in_linear_time(cloud):
     backup = cloud.add_backup('slow-parse')
@@ -431,7 +446,7 @@ def test_an_endpoint_override_that_cannot_work_is_one_clear_line(
     assert not cloud.vbs_requests()
 
 
-# -- 6. an endpoint that rejects every token --------------------------------------
+# -- 6. an endpoint that rejects every token ----------------------------------
 
 def test_rejected_tokens_cause_no_login_storm(cloud):
     backups = [cloud.add_backup('b%d' % n) for n in range(50)]
@@ -446,7 +461,7 @@ def test_rejected_tokens_cause_no_login_storm(cloud):
     assert len(cloud.backups) == 50
 
 
-# -- 7. paging ends ---------------------------------------------------------------
+# -- 7. paging ends -----------------------------------------------------------
 
 def test_endless_empty_pages_end_with_a_clear_error(cloud):
     def misbehave(method, path):
@@ -478,7 +493,7 @@ def test_paging_stops_after_a_bound(cloud, monkeypatch):
     assert len(cloud.vbs_requests()) == 30
 
 
-# -- 8. settings -------------------------------------------------------------------
+# -- 8. settings --------------------------------------------------------------
 
 @pytest.mark.parametrize('option, value', [
     ('--timeout', 'nan'), ('--read-timeout', 'inf'),
@@ -505,7 +520,7 @@ def test_clouds_yaml_api_timeout_is_the_read_timeout(cloud):
     assert 'no answer within 0.5 s' in result.rows[0]['Reason']
 
 
-# -- 10. the interactive shell ------------------------------------------------------
+# -- 10. the interactive shell ------------------------------------------------
 
 def test_stdin_backups_are_refused_in_the_interactive_shell(cloud):
     backup = cloud.add_backup('vbs backup list')  # what "-" would swallow

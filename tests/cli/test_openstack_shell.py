@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """The installed `openstack` executable, end to end, against FakeCloud.
 
 These prove the entry points are wired: the plugin loads, the command is
@@ -10,7 +22,9 @@ import sys
 
 import pytest
 
-from tests.cli.fake_cloud import FakeCloud, PASSWORD, PROJECT_ID
+from tests.cli.fake_cloud import FakeCloud
+from tests.cli.fake_cloud import PASSWORD
+from tests.cli.fake_cloud import PROJECT_ID
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 

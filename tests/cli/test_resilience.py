@@ -1,5 +1,18 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Resilience at unit speed: real HTTP through tools/faultproxy.py to the
-tests' FakeCloud, and Ctrl-C on the real `openstack` executable."""
+tests' FakeCloud, and Ctrl-C on the real `openstack` executable.
+"""
 
 import json
 import os
@@ -9,15 +22,17 @@ import time
 import uuid
 
 import faultproxy
-import pytest
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ksa_session
+import pytest
 
+from tests.cli.fake_cloud import FakeCloud
+from tests.cli.fake_cloud import PASSWORD
+from tests.cli.fake_cloud import PROJECT_ID
+from tests.cli.test_openstack_shell import OPENSTACK
 from vbsclient.api import client as api_client
 from vbsclient.api import deletion
 from vbsclient.api import retry
-from tests.cli.fake_cloud import FakeCloud, PASSWORD, PROJECT_ID
-from tests.cli.test_openstack_shell import OPENSTACK
 
 
 # Every fault that a retry can overcome (a 500 is the backup's failure).
@@ -46,7 +61,8 @@ def test_a_thousand_ids_with_ten_percent_of_requests_faulted(quick_retries):
                 password=PASSWORD, project_id=PROJECT_ID,
                 user_domain_id='default'))
             client = api_client.BackupClient(
-                session, endpoint_override=proxy.url + '/vbs/v3/%(project_id)s',
+                session,
+                endpoint_override=proxy.url + '/vbs/v3/%(project_id)s',
                 retries=4, connect_timeout=1, read_timeout=0.5)
             wanted = real + bogus
             outcomes = list(deletion.BulkDelete(client, parallel=8).run(

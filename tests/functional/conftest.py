@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Functional tests: the real `openstack` executable against the local cloud.
 
 The cloud (real Keystone and Cinder on 127.0.0.1) is started by
@@ -15,8 +27,8 @@ import sys
 import time
 import uuid
 
-import pytest
 from openstack import config as os_config
+import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLOUD_TOOL = REPO / 'tools' / 'localcloud' / 'cloud'

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """openstack vbs backup delete against real Keystone and real Cinder."""
 
 import re
@@ -27,7 +39,7 @@ def test_delete_by_name(openstack, server, rows):
 
 
 def test_delete_without_wait_is_accepted_then_completes(openstack, server,
-                                                         rows):
+                                                        rows):
     [backup] = rows(1)
     result = openstack('vbs', 'backup', 'delete', backup)
     assert result.returncode == 0, result.stderr
@@ -47,7 +59,7 @@ def test_a_missing_id_fails_with_the_server_message_and_request_id(
 
 @pytest.mark.parametrize('status', ['creating', 'deleting'])
 def test_a_busy_backup_is_refused_and_left_alone(openstack, server, rows,
-                                                  status):
+                                                 status):
     [backup] = rows(1, status=status)
     result = openstack('vbs', 'backup', 'delete', backup)
     assert result.returncode == 1
@@ -122,7 +134,7 @@ def test_a_name_shared_by_two_backups_is_refused(openstack, server, rows):
 
 
 def test_debug_output_holds_no_token_and_no_password(openstack, server,
-                                                      rows):
+                                                     rows):
     [backup] = rows(1)
     result = openstack('--debug', 'vbs', 'backup', 'delete', backup)
     assert result.returncode == 0, result.stderr
@@ -141,7 +153,7 @@ def test_debug_output_holds_no_token_and_no_password(openstack, server,
     ('--os-vbs-service-type', 'vbsv3'),  # a second service type
 ], ids=['v2-root-url', 'second-region', 'second-service-type'])
 def test_catalog_shapes_resolve_to_the_v3_endpoint(openstack, server, rows,
-                                                    options):
+                                                   options):
     [backup] = rows(1)
     result = openstack('--debug', *options, 'vbs', 'backup', 'delete',
                        '--wait', backup)

@@ -1,15 +1,30 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Incremental chains on the real Cinder: named in any order, deleted in
-one command; a chain cut short fails, naming what is in its way."""
+one command; a chain cut short fails, naming what is in its way.
+"""
 
 import json
 import random
 
-from tests.functional.conftest import _tag, cloud_tool
+from tests.functional.conftest import _tag
+from tests.functional.conftest import cloud_tool
 
 
 def chain(volume_id, incrementals):
     """A real full backup of the volume and its incrementals, oldest
-    first."""
+    first.
+    """
     made = [cloud_tool('seed-backup', '--volume', volume_id,
                        '--name', 'full-' + _tag())['id']]
     for _ in range(incrementals):

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Fault injection in front of the real Cinder: 1000 IDs, 10% faulted."""
 
 import json
@@ -5,7 +17,8 @@ import time
 
 import faultproxy
 
-from tests.functional.conftest import CINDER, new_id
+from tests.functional.conftest import CINDER
+from tests.functional.conftest import new_id
 
 
 FAULTS = ['503', '502', '504', '503-html', '502-empty', '429', '413',

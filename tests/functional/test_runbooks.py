@@ -1,5 +1,18 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Runbooks at scale against the real cloud: pipelines, idempotence, dry
-runs, structured results, list paging and show."""
+runs, structured results, list paging and show.
+"""
 
 import json
 
@@ -9,7 +22,7 @@ MISSING = '0d6f4c59-5d0c-4a39-a1a4-5f0000000000'
 
 
 def test_list_into_delete_pipeline_over_200_backups(shell, server, rows,
-                                                     tmp_path):
+                                                    tmp_path):
     volume = new_id()
     doomed = set(rows(200, status='error', volume_id=volume))
     spared_same_volume = rows(3, volume_id=volume)       # not in error
@@ -19,7 +32,7 @@ def test_list_into_delete_pipeline_over_200_backups(shell, server, rows,
     result = shell(
         'openstack vbs backup list --volume %s --status error -f value -c ID'
         ' | tee %s | openstack vbs backup delete --wait -' % (volume,
-                                                               ids_file))
+                                                              ids_file))
     assert result.returncode == 0, result.stderr
     assert set(ids_file.read_text().split()) == doomed
     for backup in doomed:

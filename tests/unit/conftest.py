@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Fixtures for unit tests: a keystoneauth session against a mocked cloud.
 
 Nothing here touches the network: requests-mock answers every request,
@@ -32,7 +44,8 @@ NOT_FOUND = {'itemNotFound': {'message': 'Backup could not be found.',
 @pytest.fixture(autouse=True)
 def no_cloud_from_the_environment(monkeypatch):
     """Unit tests see no OS_* settings of the shell that runs them (such as
-    the local cloud's, from `eval "$(tools/localcloud/cloud env)"`)."""
+    the local cloud's, from `eval "$(tools/localcloud/cloud env)"`).
+    """
     for name in [n for n in os.environ if n.startswith('OS_')]:
         monkeypatch.delenv(name)
 
@@ -61,7 +74,8 @@ def make_session():
 @pytest.fixture
 def cloud(requests_mock):
     """A cloud whose catalog has a vbs entry shaped as on Open Telekom
-    Cloud (another version, no project id), and Keystone."""
+    Cloud (another version, no project id), and Keystone.
+    """
     register_token(requests_mock, [
         ('vbs', VBS_ROOT + '/v2/', 'eu-de', 'public'),
         ('identity', AUTH_URL, 'eu-de', 'public'),

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """openstack vbs backup delete | list | show: parsing, output, exit status."""
 
 import io
@@ -270,7 +282,8 @@ def _backup(n, **fields):
 
 def _pages(cloud, query, backups, per_page):
     """Serve backups in pages of per_page, linked as Cinder links them,
-    for a list whose query string starts with `query`."""
+    for a list whose query string starts with `query`.
+    """
     base = BACKUPS_URL + '/detail?' + query
     for start in range(0, len(backups), per_page):
         page = backups[start:start + per_page]

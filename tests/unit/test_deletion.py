@@ -1,5 +1,18 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Bulk deletion: names, duplicates, aggregation, --force, --wait,
---ignore-missing, --dry-run, parallelism and streaming."""
+--ignore-missing, --dry-run, parallelism and streaming.
+"""
 
 import re
 import threading
@@ -8,7 +21,6 @@ import time
 import pytest
 import requests
 
-from vbsclient.api import deletion
 from tests.unit.conftest import A
 from tests.unit.conftest import AUTH_URL
 from tests.unit.conftest import B
@@ -17,6 +29,7 @@ from tests.unit.conftest import BACKUPS_URL
 from tests.unit.conftest import C
 from tests.unit.conftest import NOT_FOUND
 from tests.unit.conftest import vbs_calls
+from vbsclient.api import deletion
 
 NO_BACKUP_SERVICE = {'itemNotFound': {
     'message': 'Service cinder-backup could not be found.', 'code': 404}}
@@ -206,7 +219,7 @@ def test_wait_does_not_poll_backups_whose_delete_failed(client, cloud):
     assert methods(cloud) == ['DELETE']
 
 
-# -- --ignore-missing ----------------------------------------------------------
+# -- --ignore-missing ---------------------------------------------------------
 
 def test_ignore_missing_counts_a_really_gone_backup_as_done(client, cloud):
     cloud.delete(backup_url(A), status_code=404, json=NOT_FOUND)
@@ -281,7 +294,7 @@ def test_dry_run_with_ignore_missing(client, cloud):
     assert outcome.result == 'already-missing'
 
 
-# -- parallelism and streaming --------------------------------------------------
+# -- parallelism and streaming ------------------------------------------------
 
 def _uuid(n):
     return '%08d-0000-4000-8000-000000000000' % n
@@ -360,7 +373,7 @@ def test_input_is_streamed_not_read_all_at_once(client, cloud):
     assert len(list(stream)) == 199
 
 
-# -- cut-off attempts ------------------------------------------------------------
+# -- cut-off attempts ---------------------------------------------------------
 
 def test_a_retry_that_finds_the_backup_gone_is_not_a_failure(
         retrying_client, cloud):
@@ -406,7 +419,7 @@ def test_a_certain_404_stays_a_failure(retrying_client, cloud):
     assert 'GET' not in methods(cloud)
 
 
-# -- interruption ---------------------------------------------------------------
+# -- interruption -------------------------------------------------------------
 
 class InterruptingClient(OverlapClient):
     """Stops the run (as Ctrl-C would) while deleting the n-th backup."""
@@ -463,12 +476,13 @@ def test_an_id_named_again_after_an_interruption_gets_one_outcome():
     assert [o.argument for o in outcomes] == wanted[:6]
 
 
-# -- incremental chains ------------------------------------------------------------
+# -- incremental chains -------------------------------------------------------
 
 class ChainCloud:
     """Cinder's rules for one volume's chains, in memory: a backup with
     incremental backups depending on it is refused; a delete takes effect
-    at once (the next GET answers 404)."""
+    at once (the next GET answers 404).
+    """
 
     def __init__(self, cloud, chains):
         # chains: lists of IDs, each a full backup then its incrementals.

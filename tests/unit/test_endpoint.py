@@ -1,11 +1,25 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 import pytest
 
+from tests.unit.conftest import make_session
+from tests.unit.conftest import PROJECT_ID
+from tests.unit.conftest import register_token
+from tests.unit.conftest import vbs_calls
 from vbsclient.api import client as api_client
 from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.osc import hints
-from tests.unit.conftest import (PROJECT_ID, make_session, register_token,
-                                 vbs_calls)
 
 P = PROJECT_ID
 
@@ -24,7 +38,8 @@ P = PROJECT_ID
     # No version, with the project id.
     ('https://vbs.example.com/' + P, 'https://vbs.example.com/v3/' + P),
     # A path prefix before the version is kept; minor versions count.
-    ('https://api.example.com/volume/v2.1/', 'https://api.example.com/volume/v3/' + P),
+    ('https://api.example.com/volume/v2.1/',
+     'https://api.example.com/volume/v3/' + P),
     # Another project's id after the version is replaced by ours.
     ('https://vbs.example.com/v3/0000aaaa', 'https://vbs.example.com/v3/' + P),
 ])

@@ -1,10 +1,22 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Every error body style becomes one line with status, message, code, id."""
 
 import pytest
 
-from vbsclient.api import errors
 from tests.unit.conftest import BACKUP
 from tests.unit.conftest import backup_url
+from vbsclient.api import errors
 
 
 def delete_error(client, cloud, **answer):
@@ -15,9 +27,11 @@ def delete_error(client, cloud, **answer):
 
 
 def test_cinder_fault_wrapper(client, cloud):
-    err = delete_error(client, cloud, status_code=404, json={
-        'itemNotFound': {'message': 'Backup %s could not be found.' % BACKUP,
-                         'code': 404}},
+    err = delete_error(
+        client, cloud, status_code=404,
+        json={'itemNotFound': {
+            'message': 'Backup %s could not be found.' % BACKUP,
+            'code': 404}},
         headers={'x-openstack-request-id': 'req-cinder-1'})
     assert err.status_code == 404
     assert err.message == 'Backup %s could not be found.' % BACKUP

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """How many requests are in flight: fixed, or adapted to the server."""
 
 import collections
@@ -17,7 +29,8 @@ class Clock:
 def drive(adaptive, clock, latency_of, answers=400, status=202):
     """A steady flow of `answers` requests: a new one is sent whenever the
     limit allows, and each is answered latency_of(requests in flight when
-    it was sent) seconds later. Return the limit after each answer."""
+    it was sent) seconds later. Return the limit after each answer.
+    """
     in_flight, limits = [], []
     for _ in range(answers):
         while len(in_flight) < adaptive.limit:

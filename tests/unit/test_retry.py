@@ -1,5 +1,18 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Retries: back-off with jitter, Retry-After, budgets, re-authentication,
-and what a cut-off attempt means for a DELETE."""
+and what a cut-off attempt means for a DELETE.
+"""
 
 import email.utils
 
@@ -7,14 +20,14 @@ import pytest
 import requests
 import urllib3
 
-from vbsclient.api import errors
-from vbsclient.api import retry
-from vbsclient.api import run
 from tests.unit.conftest import A
 from tests.unit.conftest import AUTH_URL
 from tests.unit.conftest import B
 from tests.unit.conftest import backup_url
 from tests.unit.conftest import vbs_calls
+from vbsclient.api import errors
+from vbsclient.api import retry
+from vbsclient.api import run
 
 
 def test_backoff_grows_is_bounded_and_jittered():
@@ -37,7 +50,7 @@ def test_retry_after_as_an_http_date():
 
 
 def test_503_bursts_are_retried_with_growing_pauses(retrying_client, cloud,
-                                                     pauses):
+                                                    pauses):
     cloud.delete(backup_url(A), [{'status_code': 503}, {'status_code': 503},
                                  {'status_code': 502, 'text': '<html/>'},
                                  {'status_code': 202}])

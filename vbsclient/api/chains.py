@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Incremental chains: which backups keep a backup from being deleted.
 
 Cinder (and VBS) refuse to delete a backup while incremental backups
@@ -39,7 +51,8 @@ def dependents(parent, volume_backups):
 
 def _made(record):
     """When a backup's data was taken (data_timestamp, else created_at);
-    ISO 8601 strings of one server sort as the times do."""
+    ISO 8601 strings of one server sort as the times do.
+    """
     return (str(record.get('data_timestamp') or record.get('created_at')
                 or ''), str(record.get('created_at') or ''))
 

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """The VBS backup API (native OpenStack v3, or v2) over a keystoneauth session.
 
 Usable as a library without the CLI:
@@ -55,7 +67,8 @@ _VERSION_AT_END = re.compile(r'/v[0-9.]+\Z')
 @functools.lru_cache(maxsize=None)
 def client_version():
     """This package's version (None when it is not installed), read once,
-    when the first request is made rather than when OSC loads plugins."""
+    when the first request is made rather than when OSC loads plugins.
+    """
     try:
         return importlib.metadata.version(CLIENT_NAME)
     except importlib.metadata.PackageNotFoundError:
@@ -105,7 +118,8 @@ class BackupClient:
 
     def bound(self, run=None, deadline=None):
         """A copy whose requests belong to `run` (a vbsclient.api.run.Run)
-        and give up at `deadline` (a time.monotonic() value)."""
+        and give up at `deadline` (a time.monotonic() value).
+        """
         other = copy.copy(self)
         other._run = run if run is not None else self._run
         other._deadline = deadline
@@ -131,7 +145,8 @@ class BackupClient:
 
     def allow_parallel(self, workers):
         """Let `workers` threads share the session without queueing for
-        connections (requests keeps 10 per host by default)."""
+        connections (requests keeps 10 per host by default).
+        """
         transport.mount(self.session, workers)
 
     # -- operations -----------------------------------------------------------
@@ -216,7 +231,7 @@ class BackupClient:
             raise _lookup_failed('volume', name_or_id, exc) from exc
         if not matches:
             raise errors.LookupFailed('No volume with name or ID %s exists.'
-                               % safe_text.quoted(name_or_id))
+                                      % safe_text.quoted(name_or_id))
         return _only(matches, 'volumes', name_or_id)
 
     def find_project(self, name_or_id):
@@ -239,9 +254,9 @@ class BackupClient:
                    and p.get('name') == name_or_id
                    and isinstance(p.get('id'), str)]
         if not matches:
-            raise errors.LookupFailed('No project with name or ID %s exists (or '
-                               'you may not list projects).'
-                               % safe_text.quoted(name_or_id))
+            raise errors.LookupFailed(
+                'No project with name or ID %s exists (or you may not list '
+                'projects).' % safe_text.quoted(name_or_id))
         return _only(matches, 'projects', name_or_id)
 
     def _pages(self, path, key, filters):
@@ -324,7 +339,8 @@ class BackupClient:
 
     def _send(self, run, place, method, path, connect, read, **kwargs):
         """Send through the run's limiter, telling it and the breaker how
-        the attempt went."""
+        the attempt went.
+        """
         ticket = run.limiter.acquire()
         answer = None
         try:
@@ -364,7 +380,8 @@ class _Place:
     """Where the APIs are, shared by a client and its copies: the adapters
     (each found once: VBS from the override or the catalog, Keystone from
     the catalog), and whether the endpoint was seen to serve the backup
-    API."""
+    API.
+    """
 
     def __init__(self, client):
         self._client = client
@@ -387,7 +404,8 @@ class _Place:
 
     def identity(self):
         """Keystone's v3 API (for project names): raises EndpointNotFound
-        when the catalog has none."""
+        when the catalog has none.
+        """
         with self._lock:
             if self._identity is None:
                 url = self._identity_url()
@@ -413,7 +431,8 @@ class _Place:
 
     def _identity_url(self):
         """Keystone's v3 root, from the catalog alone: no version
-        discovery, so no request beyond those our timeouts bound."""
+        discovery, so no request beyond those our timeouts bound.
+        """
         client = self._client
         try:
             url = client.session.get_endpoint(
@@ -463,7 +482,8 @@ class _Place:
     def explain_404(self, exc):
         """A 404 whose body is not the API's own "not found": NotFound if
         the endpoint serves backups, else an error that says it looks
-        wrong."""
+        wrong.
+        """
         if self.probe():
             return errors.NotFound(exc.status_code, exc.message,
                                    exc.error_code, exc.request_id)
@@ -475,7 +495,8 @@ class _Place:
 
 def _throttling(answer):
     """(status, Retry-After seconds) for the limiter; (None, None) when
-    there was no answer."""
+    there was no answer.
+    """
     if answer is None:
         return None, None
     return answer.status, retry.retry_after_seconds(
@@ -537,9 +558,9 @@ def _lookup_failed(thing, name, exc):
         reason = str(errors.ApiError(exc.status_code, exc.message,
                                      exc.error_code, exc.request_id,
                                      hint=''))
-    return errors.LookupFailed('The %s name %s could not be looked up: %s. Name '
-                        'the %s by its ID.'
-                        % (thing, safe_text.quoted(name), reason, thing))
+    return errors.LookupFailed(
+        'The %s name %s could not be looked up: %s. Name the %s by its ID.'
+        % (thing, safe_text.quoted(name), reason, thing))
 
 
 def _json(answer):

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Deleting many backups: resolve, delete all, finish the chains, then
 (optionally) wait.
 
@@ -39,7 +51,8 @@ class BulkDelete:
     def __init__(self, client, force=False, ignore_missing=False,
                  dry_run=False, parallel=None, progress=None):
         """parallel: requests in flight, fixed; None adapts it (up to
-        limiter.DEFAULT_MAX) to what the server's answers show."""
+        limiter.DEFAULT_MAX) to what the server's answers show.
+        """
         # Requests of this run share its stop event, circuit breaker and
         # limiter, not the caller's client: a later run starts afresh.
         self.run_state = api_run.Run(
@@ -138,7 +151,8 @@ class BulkDelete:
 
     def _backup_client(self):
         """Each backup has its own time budget: lookup, delete, retries and
-        the GETs that tell what a cut-off attempt did."""
+        the GETs that tell what a cut-off attempt did.
+        """
         return self.client.bound(deadline=api_run.now() + self.client.budget)
 
     def _not_attempted(self, argument):
@@ -224,7 +238,8 @@ class BulkDelete:
     def _delete_chains(self, outcomes):
         """Send again each delete refused because incremental backups
         depend on it, once those named in this run are gone: one round per
-        level of the chains, until a round changes nothing."""
+        level of the chains, until a round changes nothing.
+        """
         named = {o.backup_id: o for o in outcomes if o.backup_id}
         blocked = [o for o in outcomes if o.blocked_by_dependents]
         while blocked and not self.interrupted:
@@ -244,7 +259,8 @@ class BulkDelete:
     def _dependents_to_wait_for(self, parents, named):
         """{parent: outcomes of its dependents named in this run}, for the
         parents that can still be deleted. A parent with a dependent that
-        this run does not delete fails now, naming what is in its way."""
+        this run does not delete fails now, naming what is in its way.
+        """
         waits, volumes = {}, {}
         for parent in parents:
             found = self._dependents(parent, volumes)
@@ -277,7 +293,8 @@ class BulkDelete:
     def _plan(self, outcomes):
         """A dry run's outcomes in the order a run would delete them:
         incremental backups before the backups they depend on. A backup
-        with dependents that are not named fails the dry run."""
+        with dependents that are not named fails the dry run.
+        """
         named = {o.backup_id: o for o in outcomes
                  if o.result is Result.WOULD_DELETE}
         step, volumes = {}, {}

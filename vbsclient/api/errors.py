@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Exceptions of the API client, and the parsing of server error bodies.
 
 Every failure the client raises prints as one line that says what went
@@ -72,7 +84,8 @@ class AmbiguousName(VbsError, LookupError):
 
 class LookupFailed(VbsError, LookupError):
     """A volume or project name that matches nothing, or that could not be
-    looked up at all: name it by its ID instead."""
+    looked up at all: name it by its ID instead.
+    """
 
 
 class ConfigurationError(VbsError):
@@ -101,7 +114,8 @@ class TransportError(VbsError):
 
 class RunAborted(VbsError):
     """Not sent: the run gave up on this endpoint (it is not answering, or
-    it rejects every token), and says why."""
+    it rejects every token), and says why.
+    """
 
 
 class Unconfirmed(VbsError):
@@ -150,7 +164,8 @@ class ApiError(VbsError):
     @classmethod
     def from_answer(cls, answer):
         """The error an error answer (a vbsclient.api.transport.Answer)
-        stands for: NotFound for the backup API's own 404."""
+        stands for: NotFound for the backup API's own 404.
+        """
         message, error_code = parse_body(answer.body)
         if not message:
             message = answer.reason or _status_phrase(answer.status)
@@ -174,7 +189,8 @@ class ApiError(VbsError):
 class NotFound(ApiError):
     """The backup API itself says the backup does not exist: its own
     "Backup ... could not be found", or a 404 from an endpoint that was
-    seen to serve the backup API."""
+    seen to serve the backup API.
+    """
 
 
 class AuthenticationFailed(ApiError):
@@ -184,7 +200,8 @@ class AuthenticationFailed(ApiError):
 class UnexpectedAnswer(ApiError):
     """An answer that is neither the API's success nor one of its errors:
     a redirect, another 2xx, or a body that is not the API's JSON. The
-    endpoint is probably not the VBS backup API."""
+    endpoint is probably not the VBS backup API.
+    """
 
 
 def request_id_of(headers):

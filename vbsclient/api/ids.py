@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Backup IDs: telling an ID from a name, and making an ID safe for a URL."""
 
 import re
@@ -19,7 +31,8 @@ def is_uuid(value):
 
 def check_name_or_id(value):
     """Refuse what names no backup at all: blank, control characters, or
-    bytes that were not UTF-8 (read with surrogateescape)."""
+    bytes that were not UTF-8 (read with surrogateescape).
+    """
     if not isinstance(value, str) or not value.strip():
         raise InvalidBackupId(
             'A backup name or ID must not be empty or blank.')

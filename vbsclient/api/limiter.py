@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """How many requests a run keeps in flight, and how fast it sends.
 
 A fixed number is wrong for one cloud or another. Against a server that
@@ -115,7 +127,8 @@ class AdaptiveLimit:
     def release(self, ticket, method=None, status=None, retry_after=None):
         """The request of `ticket` (what acquire returned) ended with
         `status` (None: no answer, which says nothing of the server's
-        throughput)."""
+        throughput).
+        """
         now = self.clock()
         started, delivered_before, number = ticket
         with self._condition:

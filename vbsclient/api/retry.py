@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Retrying a request: back-off with jitter, Retry-After, a time budget,
 and knowing whether an earlier attempt may already have done the work.
 
@@ -108,7 +120,8 @@ class RetryPolicy:
 
     def _pause(self, seconds):
         """Sleep before the next attempt; False if the run is stopping or
-        the pause would end past the deadline."""
+        the pause would end past the deadline.
+        """
         if self.deadline is not None and \
                 self.clock() + seconds >= self.deadline:
             return False
@@ -129,7 +142,8 @@ class RetryPolicy:
 
 def retry_after_seconds(value, now=time.time, cap=False):
     """Retry-After as seconds: a number of seconds or an HTTP date
-    (with cap, at most MAX_RETRY_AFTER)."""
+    (with cap, at most MAX_RETRY_AFTER).
+    """
     if not value:
         return None
     value = value.strip()

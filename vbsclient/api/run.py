@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """What the requests of one run share: a stop event, a circuit breaker,
 and a guard on re-authentication.
 
@@ -27,7 +39,8 @@ DEAD_AFTER_FAILURES = 10
 
 class Run:
     """limiter: how many requests are in flight (vbsclient.api.limiter);
-    none by default beyond the caller's threads."""
+    none by default beyond the caller's threads.
+    """
 
     def __init__(self, limiter=None):
         # Set to stop sending (e.g. on Ctrl-C); requests in flight end.

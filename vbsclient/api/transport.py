@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """One HTTP attempt to the VBS API, bounded in time and size.
 
 keystoneauth sends it (token, endpoint, TLS, user agent); this module
@@ -126,7 +138,7 @@ def _log(method, answer):
                   'utf-8', 'replace')))
 
 
-# -- failures -------------------------------------------------------------------
+# -- failures -----------------------------------------------------------------
 
 def _transport_error(exc, watchdog, seconds, read_timeout):
     """One line for keystoneauth's own failures (no HTTP answer)."""
@@ -168,7 +180,8 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
 
 def _cut_off(exc, watchdog, seconds):
     """The body broke off (or its deadline passed) after the headers came:
-    the server received the request."""
+    the server received the request.
+    """
     if watchdog.expired:
         return _deadline_passed(seconds)
     return errors.TransportError(
@@ -198,7 +211,8 @@ _INVALID_URL = (requests.exceptions.InvalidURL,
 def _causes(exc):
     """exc and everything it wraps: keystoneauth raises from requests'
     exception, which holds urllib3's in its args, which holds the socket
-    error as its reason."""
+    error as its reason.
+    """
     todo, seen = [exc], set()
     while todo:
         exc = todo.pop()
@@ -210,7 +224,7 @@ def _causes(exc):
                  *exc.args]
 
 
-# -- the deadline -----------------------------------------------------------------
+# -- the deadline -------------------------------------------------------------
 
 _current = threading.local()
 

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """openstack vbs backup delete | list | show."""
 
 import argparse
@@ -65,7 +77,8 @@ class VbsCommand:
     def vbs_client(self, parsed_args):
         """The cloud's client with this command's settings: a copy, so
         that nothing of this command stays behind for the next one (OSC's
-        interactive shell runs many on one client)."""
+        interactive shell runs many on one client).
+        """
         return self.app.client_manager.vbs.configured(
             retries=parsed_args.retries,
             connect_timeout=parsed_args.connect_timeout,
@@ -304,7 +317,8 @@ class ListBackup(VbsCommand, command.Lister):
 
     def _paging(self, parsed_args):
         """(page size, total): as in OSC, but for --limit alone, whose old
-        meaning (the total, and the page size) is kept, with a warning."""
+        meaning (the total, and the page size) is kept, with a warning.
+        """
         limit, max_items = parsed_args.limit, parsed_args.max_items
         if limit and not max_items:
             LOG.warning(self.LIMIT_DEPRECATED, limit)
@@ -374,7 +388,8 @@ def _lines(stream):
 
 def _escaped(values):
     """Values for a line format: control characters escaped, and an empty
-    field (None) empty rather than "None"."""
+    field (None) empty rather than "None".
+    """
     return tuple('' if v is None
                  else safe_text.escape(v) if isinstance(v, str) else v
                  for v in values)
@@ -383,7 +398,8 @@ def _escaped(values):
 @contextlib.contextmanager
 def _first_interrupt_stops(bulk):
     """The first Ctrl-C stops sending and lets the run report; a second
-    one aborts at once (Python's default KeyboardInterrupt)."""
+    one aborts at once (Python's default KeyboardInterrupt).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
         return
@@ -404,7 +420,8 @@ def _first_interrupt_stops(bulk):
 
 def _not_blank(text):
     """An argparse type: a name or ID, never empty (an unset shell
-    variable must not widen a filter to everything)."""
+    variable must not widen a filter to everything).
+    """
     if not text.strip():
         raise argparse.ArgumentTypeError('must not be empty or blank')
     return text

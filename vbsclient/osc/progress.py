@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """A progress line on stderr for long runs, only when stderr is a terminal.
 
 Logs and pipes stay clean: when stderr is not a terminal nothing is written.
@@ -33,7 +45,8 @@ class Progress:
 
     def clear(self):
         """Take the line off the terminal, so that a message or row
-        written next starts on a clean line; the next update redraws it."""
+        written next starts on a clean line; the next update redraws it.
+        """
         if self.shown:
             self.stream.write('\r\033[K')
             self.stream.flush()

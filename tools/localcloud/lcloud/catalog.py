@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Users, roles, regions, services and endpoints in Keystone.
 
 Every step looks before it creates, so running it again is harmless and
@@ -8,7 +20,8 @@ reproduce the catalog shapes the plugin has to cope with (see
 
 import json
 
-from . import paths, rest
+from . import paths
+from . import rest
 from .proc import log
 
 V2_NO_PROJECT = f"http://{paths.HOST}:{paths.CINDER_API_PORT}/v2/"
@@ -38,7 +51,8 @@ def _ensure(session, collection, body, **filters):
         return found["id"]
     singular = collection[:-1]
     log(f"keystone: creating {singular} {filters}")
-    return session.call("POST", f"/{collection}", {singular: body})[singular]["id"]
+    return session.call("POST", f"/{collection}",
+                        {singular: body})[singular]["id"]
 
 
 def _ensure_user(session, name, password, project_id):
@@ -51,7 +65,8 @@ def _ensure_user(session, name, password, project_id):
 
 
 def _grant(session, project_id, user_id, role_id):
-    session.call("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
+    session.call("PUT",
+                 f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
 
 
 def ensure_users(session, secret):
@@ -106,7 +121,8 @@ def ensure_catalog(session):
         if err.status != 404:
             raise
         log(f"keystone: creating region {paths.SECOND_REGION}")
-        session.call("POST", "/regions", {"region": {"id": paths.SECOND_REGION}})
+        session.call("POST", "/regions",
+                     {"region": {"id": paths.SECOND_REGION}})
     # Two listings and compare locally: one GET per endpoint made a second
     # `up` take seconds.
     services = session.call("GET", "/services")["services"]

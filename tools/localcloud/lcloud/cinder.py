@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Cinder: database, then api (:8776), scheduler, volume, backup.
 
 The API runs under one of two servers, chosen at `up` or swapped in place
@@ -16,7 +28,10 @@ import json
 import sqlite3
 import subprocess
 
-from . import keystone, paths, proc, rest
+from . import keystone
+from . import paths
+from . import proc
+from . import rest
 
 API = "cinder-api"
 API_SERVERS = ("gunicorn", "eventlet")
@@ -160,7 +175,8 @@ def _wait_api(state):
 def _wait_daemon(state, session, name, started):
     """Up, with a heartbeat newer than this run's start of it: a row left
     by a previous run still counts as up for service_down_time (60 s).
-    Heartbeats begin once the service serves RPC."""
+    Heartbeats begin once the service serves RPC.
+    """
     proc.wait_for(lambda: _reported_up(session, name, started.get(name)),
                   f"{name} to report up", timeout=120, pid_of=(state, name))
 
@@ -185,7 +201,8 @@ def _enable_disabled(state, session):
     """A disabled cinder-backup makes every DELETE answer 404 (see
     ../shared/reference/LOCAL-CLOUD.md, beside the project): bring back
     any service a test left disabled.  Done in the database: cinder 29's
-    enable API does not change anything."""
+    enable API does not change anything.
+    """
     disabled = [row["binary"] for row in service_rows(session)
                 if row["status"] != "enabled"]
     if disabled:
@@ -200,7 +217,8 @@ def db_tool(state, *args):
          str(state.cinder_conf), *args],
         env=_env(state), stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"db_tool {args[0]} failed (exit {done.returncode})")
+        raise RuntimeError(
+            f"db_tool {args[0]} failed (exit {done.returncode})")
     return json.loads(done.stdout)
 
 

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """The `cloud` command line: up, down, status, env, cinder-api and the
 seeding helpers.
 
@@ -14,8 +26,16 @@ import shlex
 import sys
 import time
 
-from . import (catalog, cinder, configs, install, keystone, paths, proc,
-               rabbit, rest, seed)
+from . import catalog
+from . import cinder
+from . import configs
+from . import install
+from . import keystone
+from . import paths
+from . import proc
+from . import rabbit
+from . import rest
+from . import seed
 
 # (service, port shown by `status`); `down` stops them in two waves.
 SERVICES = [
@@ -82,7 +102,8 @@ def print_summary(state, session, seconds):
     print(f"""localcloud is up ({seconds:.1f} s)
   state folder : {state.root}
   clouds.yaml  : {state.clouds_yaml}
-  clouds       : vbs-local (admin/admin), vbs-local-member (demo, role member, project admin)
+  clouds       : vbs-local (admin/admin), vbs-local-member \
+(demo, role member, project admin)
   keystone     : {paths.KEYSTONE_URL}
   cinder       : {session.cinder_url} \
 ({cinder.running_api_server(state)} API server)

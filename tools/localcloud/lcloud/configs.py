@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Generated configuration: secrets, service configs, clouds.yaml.
 
 Files are rewritten on every `up` (cheap, and edits here take effect after
@@ -109,7 +121,9 @@ def cinder_conf(state, secret):
         },
         "oslo_concurrency": {"lock_path": cinder_data / "locks"},
         "oslo_messaging_notifications": {"driver": "noop"},
-        "coordination": {"backend_url": f"file://{cinder_data / 'coordination'}"},
+        "coordination": {
+            "backend_url": f"file://{cinder_data / 'coordination'}",
+        },
         paths.BACKEND: {
             "volume_driver": "localcloud_volume_driver.FileVolumeDriver",
             "volume_backend_name": paths.BACKEND,
@@ -122,7 +136,8 @@ def rootwrap_conf(state):
     """cinder-rootwrap's config: os-brick starts its privsep daemon as
     `sudo cinder-rootwrap <this file> privsep-helper ...`.  The filters the
     wheel ships only accept config files under /etc, so we allow
-    privsep-helper with any arguments (we are root anyway)."""
+    privsep-helper with any arguments (we are root anyway).
+    """
     filters_dir = state.etc / "rootwrap.d"
     filters_dir.mkdir(exist_ok=True)
     (filters_dir / "localcloud.filters").write_text(

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Installing what the cloud needs: RabbitMQ from Debian, a venv from PyPI.
 
 Both installs run side by side (they take about 15 s and 45 s); each only
@@ -54,7 +66,8 @@ def _start_pip(state):
         f"{state.logfile('install-pip')})")
     pip = state.venv_bin("pip")
     script = " && ".join([
-        f"{'true' if state.python.exists() else f'{sys.executable} -m venv {state.venv}'}",
+        ("true" if state.python.exists()
+         else f"{sys.executable} -m venv {state.venv}"),
         f"{pip} install --disable-pip-version-check -q "
         f"-r {REQUIREMENTS} -c {CONSTRAINTS}",
     ])
@@ -76,7 +89,8 @@ def ensure_installed(state):
     jobs = []
     if not rabbit_installed():
         if os.geteuid() != 0:
-            raise RuntimeError("rabbitmq-server is missing and we are not root")
+            raise RuntimeError(
+                "rabbitmq-server is missing and we are not root")
         jobs.append(_start_apt(state))
     if not venv_ready(state):
         jobs.append(_start_pip(state))

@@ -1,6 +1,20 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Keystone: one-time database setup and bootstrap, then gunicorn on :5000."""
 
-from . import paths, proc, rest
+from . import paths
+from . import proc
+from . import rest
 
 NAME = "keystone"
 VENV_SIDE = paths.TOOL_DIR / "venv_side"
@@ -57,7 +71,8 @@ def start(state):
 
 def gunicorn_argv(state, port, app):
     """One worker with a few threads: enough for tests, light on memory.
-    --no-control-socket: recent gunicorn otherwise creates ~/.gunicorn."""
+    --no-control-socket: recent gunicorn otherwise creates ~/.gunicorn.
+    """
     return [state.venv_bin("gunicorn"), "--bind", f"{paths.HOST}:{port}",
             "--workers", "1", "--worker-class", "gthread", "--threads", "4",
             "--timeout", "120", "--no-control-socket",

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Starting, finding and stopping our processes.
 
 Each service is started in a session (and so a process group) of its own,
@@ -105,8 +117,8 @@ def group_members(pgid):
 def start(state, name, argv, env, cwd=None):
     """Start a service detached from us, logging to $STATE/log/<name>.log."""
     logfile = open(state.logfile(name), "ab")
-    logfile.write(f"\n===== {time.ctime()} starting: {' '.join(map(str, argv))}\n"
-                  .encode())
+    logfile.write((f"\n===== {time.ctime()} starting: "
+                   f"{' '.join(map(str, argv))}\n").encode())
     logfile.flush()
     child = subprocess.Popen(
         [str(a) for a in argv], env=env, cwd=str(cwd or state.root),
@@ -163,7 +175,8 @@ def port_open(port, host=paths.HOST):
 
 def ensure_ports_free(name, *ports):
     """Refuse to start `name` when something else already listens on its
-    port: waiting for the port would then be fooled by the stranger."""
+    port: waiting for the port would then be fooled by the stranger.
+    """
     for port in ports:
         if port_open(port):
             raise RuntimeError(f"{name} needs 127.0.0.1:{port}, which another "
@@ -185,7 +198,8 @@ def wait_for(check, what, timeout, interval=0.3, pid_of=None):
             raise RuntimeError(f"{name} exited while waiting for {what}; "
                                f"see {state.logfile(name)}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+            raise RuntimeError(
+                f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
 
 
@@ -194,7 +208,8 @@ def run(argv, env=None, logname=None, state=None, check=True, timeout=600):
     argv = [str(a) for a in argv]
     if logname:
         with open(state.logfile(logname), "ab") as logfile:
-            logfile.write(f"\n===== {time.ctime()} {' '.join(argv)}\n".encode())
+            logfile.write(
+                f"\n===== {time.ctime()} {' '.join(argv)}\n".encode())
             logfile.flush()
             done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
                                   stdout=logfile, stderr=subprocess.STDOUT,

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """A private RabbitMQ node on loopback (Cinder's RPC needs a real broker:
 with oslo.messaging's fake:// transport a DELETE is accepted and the backup
 then stays in `deleting` for ever).
@@ -7,7 +19,9 @@ us in the foreground so it has a pid file too), own ports, own data, log and
 cookie under $STATE.
 """
 
-from . import install, paths, proc
+from . import install
+from . import paths
+from . import proc
 
 EPMD = "epmd"
 NAME = "rabbitmq"
@@ -62,9 +76,10 @@ def wait(state, fresh):
     """Wait for the AMQP port first: `rabbitmqctl await_startup` fails
     outright when the node has not registered with epmd yet.  A node that
     was already running (fresh=False) only gets the port check: the CLI
-    costs seconds."""
-    proc.wait_for(lambda: proc.port_open(paths.AMQP_PORT), "RabbitMQ AMQP port",
-                  timeout=90, pid_of=(state, NAME))
+    costs seconds.
+    """
+    proc.wait_for(lambda: proc.port_open(paths.AMQP_PORT),
+                  "RabbitMQ AMQP port", timeout=90, pid_of=(state, NAME))
     if fresh:
         proc.run([RABBITMQCTL, "await_startup", "--timeout", "60"],
                  env=rabbit_env(state), logname="rabbitmqctl", state=state)

@@ -1,3 +1,15 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 """Seeding helpers for tests and demos: real volumes and backups through the
 API, cheap backup rows straight into the database, forced statuses.
 
@@ -9,7 +21,11 @@ import secrets as pysecrets
 import time
 import uuid
 
-from . import cinder, configs, paths, proc, rest
+from . import cinder
+from . import configs
+from . import paths
+from . import proc
+from . import rest
 
 
 def admin_session(state):
@@ -17,7 +33,9 @@ def admin_session(state):
 
 
 def _wait_status(session, kind, item_id, wanted, timeout):
-    """Poll /<kind>s/<id> until its status is `wanted`; fail on error states."""
+    """Poll /<kind>s/<id> until its status is `wanted`; fail on error
+    states.
+    """
     deadline = time.monotonic() + timeout
     while True:
         item = session.cinder("GET", f"/{kind}s/{item_id}")[kind]
@@ -28,7 +46,8 @@ def _wait_status(session, kind, item_id, wanted, timeout):
             reason = item.get("fail_reason") or "see the cinder logs"
             raise RuntimeError(f"{kind} {item_id} went to {status}: {reason}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{kind} {item_id} still {status} after {timeout}s")
+            raise RuntimeError(
+                f"{kind} {item_id} still {status} after {timeout}s")
         time.sleep(0.5)
 
 
@@ -58,7 +77,8 @@ def seed_backup(state, volume_id, name=None, incremental=False):
                 raise
             proc.log(f"backup create failed ({err.status}); trying again")
             time.sleep(1 + attempt)
-    proc.log(f"backup {backup['id']} ({name}) requested; waiting for available")
+    proc.log(f"backup {backup['id']} ({name}) requested; "
+             f"waiting for available")
     _wait_status(session, "backup", backup["id"], "available", timeout=300)
     # The volume is `backing-up` until the backup is done; wait for it too so
     # an immediate next backup of it is accepted.
@@ -91,4 +111,3 @@ def seed_rows(state, count, name_prefix=None, status="available",
     proc.log(f"writing {count} backup rows named {options['name_prefix']}-N "
              f"(volume_id {options['volume_id']}, status {status})")
     return cinder.db_tool(state, "seed-rows", json.dumps(options))
-

@@ -1,4 +1,17 @@
-"""Backup rows written straight into Cinder's database (runs in the cloud venv).
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Backup rows written straight into Cinder's database (runs in the cloud
+venv).
 
 Usage (the `cloud` script builds these command lines):
   db_tool.py CINDER_CONF seed-rows JSON_OPTIONS
@@ -26,8 +39,8 @@ POSIX_DRIVER = "cinder.backup.drivers.posix.PosixBackupDriver"
 
 
 def _load_cinder(conf_file):
-    from oslo_config import cfg
     from cinder import objects
+    from oslo_config import cfg
     objects.register_all()
     cfg.CONF([], project="cinder", default_config_files=[conf_file])
     from cinder import context
@@ -93,7 +106,8 @@ def _count_in_quota(quotas, ctxt, options, count):
 
 def enable_services(conf_file):
     """Re-enable every disabled Cinder service.  The API cannot: in cinder
-    29.0.0 `PUT /os-services/enable` answers "enabled" and changes nothing."""
+    29.0.0 `PUT /os-services/enable` answers "enabled" and changes nothing.
+    """
     objects, ctxt = _load_cinder(conf_file)
     enabled = []
     for service in objects.ServiceList.get_all(ctxt):

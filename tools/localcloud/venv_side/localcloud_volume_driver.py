@@ -1,4 +1,17 @@
-"""A file-backed Cinder volume driver for the local cloud (runs in cinder-volume).
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A file-backed Cinder volume driver for the local cloud (runs in
+cinder-volume).
 
 Each volume is a sparse file <localcloud_volume_dir>/volume-<id>: creating a
 1 GiB volume costs no disk until data is written.  Connections are handed
