@@ -15,9 +15,9 @@
 A fixed number is wrong for one cloud or another. Against a server that
 handles one request at a time (Cinder's eventlet API with one worker),
 every request added in flight only queues there and makes each slower:
-measured on the local cloud, 4 in flight took 1.6 times as long as one
-at a time for the same backups. Behind 50 ms of network latency, 16 in
-flight made the run 2.5 times faster than one at a time.
+measured on the local cloud, 4 in flight took 1.1 to 1.6 times as long
+as one at a time for the same backups. Behind 50 ms of network latency,
+16 in flight made the run 2.8 times faster than one at a time.
 
 So the default measures what it gets. What a run wants is the rate at
 which answers come (backups deleted a second), and the fewest requests in
