@@ -22,20 +22,8 @@ import subprocess
 import sys
 import urllib.parse
 
-import pytest
-
-from tests.cli.fake_cloud import FakeCloud
 from tests.cli.fake_cloud import PROJECT_ID
 from tests.cli.test_openstack_shell import openstack
-
-
-@pytest.fixture
-def cloud(tmp_path):
-    with FakeCloud() as cloud:
-        config = tmp_path / 'clouds.yaml'
-        config.write_text(cloud.clouds_yaml())
-        cloud.config_file = str(config)
-        yield cloud
 
 
 def queries(requests, path_end):

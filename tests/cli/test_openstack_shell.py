@@ -20,22 +20,10 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from tests.cli.fake_cloud import FakeCloud
 from tests.cli.fake_cloud import PASSWORD
 from tests.cli.fake_cloud import PROJECT_ID
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-
-
-@pytest.fixture
-def cloud(tmp_path):
-    with FakeCloud() as cloud:
-        config = tmp_path / 'clouds.yaml'
-        config.write_text(cloud.clouds_yaml())
-        cloud.config_file = str(config)
-        yield cloud
 
 
 def openstack(cloud, *argv, env=None):

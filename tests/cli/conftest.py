@@ -1,0 +1,27 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Fixtures of the CLI tests."""
+
+import pytest
+
+from tests.cli.fake_cloud import FakeCloud
+
+
+@pytest.fixture
+def cloud(tmp_path):
+    """A FakeCloud and its clouds.yaml (``cloud.config_file``)."""
+    with FakeCloud() as cloud:
+        config = tmp_path / 'clouds.yaml'
+        config.write_text(cloud.clouds_yaml())
+        cloud.config_file = str(config)
+        yield cloud
