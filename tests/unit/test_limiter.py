@@ -13,6 +13,7 @@
 """How many requests are in flight: fixed, or adapted to the server."""
 
 import collections
+import random
 import threading
 
 from vbsclient.api import limiter
@@ -64,6 +65,20 @@ def test_a_server_that_handles_one_at_a_time_keeps_it_low():
                    lambda in_flight: 0.02 * in_flight ** 1.2)
     assert max(limits[40:]) <= 2
     assert collections.Counter(limits[40:]).most_common(1)[0][0] == 1
+
+
+def test_a_server_whose_rate_does_not_grow_keeps_it_low_despite_noise():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    noise = random.Random(9)
+    # Cinder's eventlet API: one request at a time, 20 ms each, 5 ms of
+    # the client's own; more in flight only queue (the rate stays flat,
+    # it does not fall), and each answer varies by 30 % either way.
+    limits = drive(adaptive, clock, lambda in_flight: (
+        (0.005 + 0.02 * in_flight) * noise.uniform(0.7, 1.3)))
+    settled = limits[40:]
+    assert collections.Counter(settled).most_common(1)[0][0] in (1, 2)
+    assert sum(limit >= 4 for limit in settled) <= 0.1 * len(settled)
 
 
 def test_behind_latency_it_settles_on_the_fewest_that_saturate():
@@ -140,6 +155,22 @@ def test_answers_without_a_status_do_not_count_as_latency():
         clock.now += 60  # a timeout says nothing of a queue
         adaptive.release(started, 'DELETE', None)
     assert adaptive.limit == 4
+
+
+def test_every_waiting_request_gets_its_turn():
+    adaptive = limiter.AdaptiveLimit(maximum=32)
+    held = [adaptive.acquire() for _ in range(adaptive.limit)]
+    finished = []
+    waiters = [threading.Thread(target=lambda: (
+        adaptive.release(adaptive.acquire()), finished.append(1)),
+        daemon=True) for _ in range(20)]
+    for waiter in waiters:
+        waiter.start()
+    for ticket in held:  # each answer wakes only as many as may send
+        adaptive.release(ticket)
+    for waiter in waiters:
+        waiter.join(5)
+    assert len(finished) == 20
 
 
 def test_a_fixed_limit_is_never_exceeded():
