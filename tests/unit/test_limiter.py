@@ -67,18 +67,21 @@ def test_a_server_that_handles_one_at_a_time_keeps_it_low():
     assert collections.Counter(limits[40:]).most_common(1)[0][0] == 1
 
 
-def test_a_server_whose_rate_does_not_grow_keeps_it_low_despite_noise():
-    clock = Clock()
-    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
-    noise = random.Random(9)
-    # Cinder's eventlet API: one request at a time, 20 ms each, 5 ms of
-    # the client's own; more in flight only queue (the rate stays flat,
-    # it does not fall), and each answer varies by 30 % either way.
-    limits = drive(adaptive, clock, lambda in_flight: (
-        (0.005 + 0.02 * in_flight) * noise.uniform(0.7, 1.3)))
-    settled = limits[40:]
-    assert collections.Counter(settled).most_common(1)[0][0] in (1, 2)
-    assert sum(limit >= 4 for limit in settled) <= 0.1 * len(settled)
+def test_noisy_answers_do_not_lure_it_up_where_one_at_a_time_is_best():
+    # Cinder's eventlet API as measured: each request more in flight only
+    # queues, and costs the rate a little (7 % per doubling); each answer
+    # varies by 30 % either way. Over 30 runs of 200 answers, 4 in flight
+    # or more (after the first 20 answers) stay rare in at least 24.
+    def share_at_4_or_more(seed):
+        clock = Clock()
+        adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+        noise = random.Random(seed)
+        limits = drive(adaptive, clock, lambda in_flight: (
+            0.02 * in_flight ** 1.1 * noise.uniform(0.7, 1.3)), answers=200)
+        return sum(limit >= 4 for limit in limits[20:]) / 180
+
+    shares = [share_at_4_or_more(seed) for seed in range(30)]
+    assert sum(share <= 0.1 for share in shares) >= 24, shares
 
 
 def test_behind_latency_it_settles_on_the_fewest_that_saturate():
@@ -102,6 +105,30 @@ def test_it_stops_climbing_where_the_rate_falls():
         1, in_flight / 8) ** 1.5)
     assert max(limits) <= 16  # 16 tried once, never 32
     assert collections.Counter(limits[100:]).most_common(1)[0][0] == 8
+
+
+def test_the_first_request_goes_out_alone_and_does_not_count():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # The first answer takes 0.6 s (the server checks a new token), the
+    # rest 70 ms from a server with room to spare.
+    latencies = iter([0.6] + [0.07] * 99)
+    limits = drive(adaptive, clock, lambda in_flight: next(latencies),
+                   answers=5)
+    assert limits == [1, 1, 1, 1, 4]  # then 4 at one time, measured
+    assert adaptive._rate_at(1) > 10  # 1 / 0.07 s, not dragged by 0.6 s
+
+
+def test_a_neighbour_that_does_not_pay_is_tried_less_and_less_often():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    limits = drive(adaptive, clock, lambda in_flight: 0.02 * in_flight ** 1.2,
+                   answers=800)
+    probes = sum(1 for before, after in zip(limits, limits[1:])
+                 if before == 1 and after == 2)
+    # 200 rounds at one: a try every 8 rounds would be 25; doubling the
+    # wait after each try makes it 8, 16, 32, 64, 64, 64.
+    assert 3 <= probes <= 6, probes
 
 
 def test_throttling_halves_the_limit_and_retry_after_holds_everyone():

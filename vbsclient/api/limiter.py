@@ -26,9 +26,10 @@ everyone else. The run measures the rate at each number it tries, a
 round at a time (BBR's delivery rate: for each answer, the answers that
 came while it was out, over its time; the median of a round's answers):
 
-- the first round, at 4, is not a measurement: the first answers of a
-  run carry one-off costs (new connections, the server checking a token
-  it has not seen: 0.6 s instead of 0.07 s, measured);
+- the first answer is not a measurement: it carries one-off costs (a
+  new connection, the server checking a token it has not seen: 0.6 s
+  instead of 0.07 s, measured). It is sent alone: 4 first requests at
+  once would each make the server check the token;
 - then one request at a time, the baseline; then 4, 8, 16, 32, doubling
   while doubling pays: while the rate grows by at least 15 % (more than
   a round's noise). A server that works one request at a time gives the
@@ -37,10 +38,12 @@ came while it was out, over its time; the median of a round's answers):
   not fall went up to 8 or 32 there, at a cost of 10 to 20 % of the wall
   time.)
 - then it settles on the fewest in flight that no more in flight beat by
-  15 %. A number's rate is the median of its latest five rounds. Every
-  eighth round it tries the next number up or down, and moves there if
-  that does better (up: a rate 15 % higher; down: a rate that the
-  current number does not beat by 15 %).
+  15 %. A number's rate is the median of its latest five rounds. After
+  eight rounds it tries the next number up or down, in turn, and moves
+  there if that does better (up: a rate 15 % higher; down: a rate that
+  the current number does not beat by 15 %). A try that does not pay
+  doubles the wait before the next (up to 64 rounds): each try costs,
+  most where one at a time is best.
 
 TCP's BBR sizes what it keeps in flight from the rate and the fastest
 answer (their product, twice); that was tried first. It cannot tell a
@@ -69,7 +72,7 @@ import time
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
-# The cold first round's number in flight, and where growth starts.
+# Where growth starts, after the round at one.
 INITIAL = 4
 THROTTLED = frozenset((413, 429, 503))
 MIN_ROUND = 4     # answers per round, at the least
@@ -78,7 +81,8 @@ MIN_ROUND = 4     # answers per round, at the least
 # varied by 15 to 30 % on the local cloud's eventlet API).
 GAIN = 1.15
 REMEMBERED = 5    # rounds per number whose median is its rate
-PROBE_EVERY = 8   # rounds between tries of a neighbouring number
+PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
+PROBE_EVERY_MOST = 64  # each try that does not pay doubles the wait
 THROTTLE_BACKOFF = 0.7
 RATE_RECOVERY = 1.1
 
@@ -102,7 +106,7 @@ class AdaptiveLimit:
 
     def __init__(self, maximum=DEFAULT_MAX, clock=time.monotonic):
         self.maximum = maximum
-        self.limit = min(INITIAL, maximum)
+        self.limit = 1
         self.clock = clock
         self._condition = threading.Condition()
         self._in_flight = 0
@@ -116,7 +120,9 @@ class AdaptiveLimit:
         self._rates = {}         # number in flight -> its latest rounds' rates
         self._phase = self._cold
         self._settled = None     # the number a probe returns to
-        self._rounds_settled = 0
+        self._rounds_settled = 0  # since the last probe
+        self._probe_every = PROBE_EVERY
+        self._probe_up = True    # the next probe's direction
 
     def acquire(self):
         with self._condition:
@@ -156,7 +162,7 @@ class AdaptiveLimit:
                 # those sent before went out under another number.
                 if number > self._round_from:
                     self._round_samples.append(sample)
-                if len(self._round_samples) >= max(self.limit, MIN_ROUND):
+                if len(self._round_samples) >= self._round_size():
                     self._end_round()
             # Wake only as many as may send now: with 32 threads waiting
             # and one in flight, waking them all for every answer costs
@@ -186,9 +192,13 @@ class AdaptiveLimit:
 
     # -- the phases: each takes the rate of the round just ended --------------
 
+    def _round_size(self):
+        if self._phase == self._cold:
+            return 1
+        return max(self.limit, MIN_ROUND)
+
     def _cold(self, rate):
-        self._change(1, 'measuring one request at a time')
-        self._phase = self._climbing
+        self._phase = self._climbing  # the next round: one at a time
 
     def _climbing(self, rate):
         """Double while doubling pays; then settle."""
@@ -205,10 +215,16 @@ class AdaptiveLimit:
     def _steady(self, rate):
         self._remember(rate)
         if self.limit != self._settled:  # a probe's round
+            before = self._settled
             self._settle(self._fewest_for_the_best(), 'steady')
+            # A neighbour that did not pay is tried again later and later:
+            # each try costs, most of all where one at a time is best.
+            self._probe_every = (
+                PROBE_EVERY if self.limit != before
+                else min(PROBE_EVERY_MOST, self._probe_every * 2))
             return
         self._rounds_settled += 1
-        if self._rounds_settled % PROBE_EVERY == 0:
+        if self._rounds_settled >= self._probe_every:
             self._change(self._neighbour(), 'probing')
 
     # -- helpers --------------------------------------------------------------
@@ -230,7 +246,8 @@ class AdaptiveLimit:
 
     def _neighbour(self):
         """The next number up and the next down, in turn."""
-        if (self._rounds_settled // PROBE_EVERY) % 2 and self.limit > 1:
+        self._probe_up = not self._probe_up
+        if not self._probe_up and self.limit > 1:
             return self.limit // 2
         return min(self.maximum, self.limit * 2)
 
@@ -238,6 +255,7 @@ class AdaptiveLimit:
         if reason:
             self._change(limit, reason)
         self._settled = self.limit
+        self._rounds_settled = 0
         self._phase = self._steady
 
     def _change(self, limit, reason):
