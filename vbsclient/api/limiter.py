@@ -77,8 +77,10 @@ INITIAL = 4
 THROTTLED = frozenset((413, 429, 503))
 MIN_ROUND = 4     # answers per round, at the least
 # More in flight must buy this much more rate, or it only queues at the
-# server. Above a round's noise (the rate of a round at 1 in flight
-# varied by 15 to 30 % on the local cloud's eventlet API).
+# server. A round's rate is noisy (at 1 in flight on the local cloud's
+# eventlet API, rounds ranged from 0.8 to 1.3 times their median): a
+# number's rate is the median of its latest rounds, and a gain smaller
+# than this is not taken for one.
 GAIN = 1.15
 REMEMBERED = 5    # rounds per number whose median is its rate
 PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
