@@ -169,7 +169,7 @@ def test_a_401_for_a_token_renewed_meanwhile_is_sent_again(
     assert len(_tokens(cloud)) == 1 and pauses == []
 
 
-def test_an_endpoint_that_rejects_every_token_costs_two_logins(
+def test_an_endpoint_that_rejects_every_token_costs_three_logins(
         retrying_client, cloud, pauses):
     cloud.delete(backup_url(A), status_code=401, json={'error': {
         'message': 'The request you have made requires authentication.',
@@ -180,12 +180,14 @@ def test_an_endpoint_that_rejects_every_token_costs_two_logins(
         client.delete(A)
     assert info.value.status_code == 401
     assert 'requires authentication' in str(info.value)
-    assert len(vbs_calls(cloud)) == 2 and len(_tokens(cloud)) == 2
+    # The first token, and two new ones (one alone may have met an API
+    # node with lagging token keys).
+    assert len(vbs_calls(cloud)) == 3 and len(_tokens(cloud)) == 3
     # The run has given up: the next backup fails at once, unsent.
     with pytest.raises(errors.RunAborted) as info:
         client.delete(B)
     assert 'rejects even a new token' in str(info.value)
-    assert len(vbs_calls(cloud)) == 2 and len(_tokens(cloud)) == 2
+    assert len(vbs_calls(cloud)) == 3 and len(_tokens(cloud)) == 3
 
 
 def test_a_token_that_expires_after_working_is_renewed_every_time(

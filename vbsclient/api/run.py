@@ -35,6 +35,9 @@ now = time.monotonic
 # This many attempts in a row without any answer (timeouts, refused or
 # reset connections) and the endpoint counts as dead for the run.
 DEAD_AFTER_FAILURES = 10
+# This many new tokens rejected in a row, each before any success, and
+# the endpoint counts as rejecting every token.
+FRESH_TOKENS_TRIED = 2
 
 
 class Run:
@@ -93,8 +96,11 @@ class TokenGuard:
     again and again. Here a rejected token is renewed only if it is the
     current one (another request has not renewed it already), and only if
     it is the first token or one the endpoint accepted before (it expired).
-    A fresh token rejected before any success means renewing cannot help:
-    the run aborts, with the server's message.
+    Fresh tokens rejected before any success, FRESH_TOKENS_TRIED in a row,
+    mean renewing cannot help: the run aborts, with the server's message.
+    One alone does not: an API node whose token keys lag behind the
+    others' rejects a token the rest accept, and a run of a thousand
+    backups must not end on one such answer.
     """
 
     def __init__(self, run):
@@ -102,10 +108,12 @@ class TokenGuard:
         self._lock = threading.Lock()
         self.generation = 0  # how often the token was renewed
         self._accepted = False  # the current token was accepted
+        self._fresh_rejected = 0  # new tokens rejected in a row, unused
 
     def accepted(self, generation):
         if generation == self.generation:
             self._accepted = True
+            self._fresh_rejected = 0
 
     def rejected(self, generation, session, answer_error):
         """A request sent with the token of `generation` got a 401.
@@ -116,9 +124,11 @@ class TokenGuard:
             if generation != self.generation:
                 return True  # renewed since it was sent
             if self.generation > 0 and not self._accepted:
-                self._run.abort('the VBS endpoint rejects even a new token: '
-                                '%s' % answer_error)
-                return False
+                self._fresh_rejected += 1
+                if self._fresh_rejected >= FRESH_TOKENS_TRIED:
+                    self._run.abort('the VBS endpoint rejects even a new '
+                                    'token: %s' % answer_error)
+                    return False
             session.invalidate()
             self.generation += 1
             self._accepted = False
