@@ -184,10 +184,10 @@ class AdaptiveLimit:
         self._settle(self.limit)
 
     def _end_round(self):
-        samples = sorted(self._round_samples)
-        rate = self._last_rate = samples[len(samples) // 2]  # the median:
-        self._round_samples = []           # one answer's luck does not
-        self._round_from = self._sent      # move it
+        # The median: one answer's luck does not move it.
+        rate = self._last_rate = statistics.median(self._round_samples)
+        self._round_samples = []
+        self._round_from = self._sent
         if self._max_rate:
             self._max_rate *= RATE_RECOVERY
         self._phase(rate)
