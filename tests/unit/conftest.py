@@ -93,15 +93,15 @@ def client(cloud):
 @pytest.fixture
 def pauses(monkeypatch):
     """Retry pauses are recorded instead of slept."""
-    from vbsclient.api import retry
+    from vbsclient.api import pipeline
 
     recorded = []
 
-    def pause(policy, seconds):
+    def pause(self, seconds, deadline, verdict):
         recorded.append(seconds)
-        return not policy.stopping.is_set()
+        return not self.stopping.is_set()
 
-    monkeypatch.setattr(retry.RetryPolicy, '_pause', pause)
+    monkeypatch.setattr(pipeline.Pipeline, '_pause', pause)
     return recorded
 
 

@@ -29,6 +29,7 @@ from tests.unit.conftest import VBS_ROOT
 from tests.unit.conftest import VOLUMES_URL
 from vbsclient.api import client as api_client
 from vbsclient.api import errors
+from vbsclient.api import pipeline
 
 
 def test_delete_is_one_delete_request_to_the_v3_path(client, cloud):
@@ -210,11 +211,17 @@ def test_a_foreign_404_means_gone_when_the_endpoint_serves_backups(
         client, cloud):
     cloud.get(backup_url(A), status_code=404, json=GATEWAY_404)
     cloud.get(BACKUPS_URL + '?limit=1', json={'backups': []})
+    run = client.bound(pipeline=pipeline.Pipeline())
     for _ in range(3):
         with pytest.raises(errors.NotFound):
-            client.get(A)
+            run.get(A)
     probes = [r for r in vbs_calls(cloud) if r.query == 'limit=1']
-    assert len(probes) == 1  # asked once, remembered
+    assert len(probes) == 1  # asked once, remembered for the run
+    # ...and only for the run: the next one asks again.
+    with pytest.raises(errors.NotFound):
+        client.bound(pipeline=pipeline.Pipeline()).get(A)
+    probes = [r for r in vbs_calls(cloud) if r.query == 'limit=1']
+    assert len(probes) == 2
 
 
 def test_a_foreign_404_from_a_wrong_endpoint_is_not_gone(client, cloud):

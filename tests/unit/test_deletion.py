@@ -214,9 +214,27 @@ def test_wait_does_not_poll_backups_whose_delete_failed(client, cloud):
     cloud.delete(backup_url(A), status_code=400, json={'badRequest': {
         'message': 'Invalid backup: Backup status must be available or '
                    'error', 'code': 400}})
+    cloud.get(backup_url(A), json={'backup': {'id': A, 'status': 'error'}})
     [outcome] = delete(client, [A], wait=True)
     assert outcome.failed and 'must be available or error' in outcome.reason
-    assert methods(cloud) == ['DELETE']
+    # One GET, to tell "being deleted already" from a real refusal.
+    assert methods(cloud) == ['DELETE', 'GET']
+
+
+@pytest.mark.parametrize('wait', [False, True])
+def test_a_backup_being_deleted_already_is_no_failure(client, cloud, wait):
+    # A rerun after a --wait timeout meets what the first run deleted.
+    cloud.delete(backup_url(A), status_code=400, json={'badRequest': {
+        'message': 'Invalid backup: Backup status must be available or '
+                   'error', 'code': 400}})
+    cloud.get(backup_url(A), [
+        {'json': {'backup': {'id': A, 'status': 'deleting'}}},
+        {'status_code': 404, 'json': NOT_FOUND}])
+    [outcome] = delete(client, [A], wait=wait)
+    assert outcome.result == ('gone' if wait else 'deleted')
+    if not wait:
+        assert 'already being deleted' in outcome.reason
+    assert methods(cloud) == ['DELETE', 'GET'] + (['GET'] if wait else [])
 
 
 # -- --ignore-missing ---------------------------------------------------------
@@ -284,7 +302,7 @@ def test_dry_run_resolves_everything_and_sends_no_delete(client, cloud):
         (A, A, 'alpha', 'would-delete'),
         (B, B, None, 'failed'),
         ('nightly', C, 'nightly', 'would-delete'),
-        ('gone', None, None, 'failed')]
+        ('gone', None, 'gone', 'failed')]  # the name as typed
     assert set(methods(cloud)) == {'GET'}
 
 
@@ -313,7 +331,7 @@ class OverlapClient:
 
     budget = 60
 
-    def bound(self, run=None, deadline=None):
+    def bound(self, pipeline=None, deadline=None):
         return self
 
     def allow_parallel(self, workers):

@@ -15,8 +15,20 @@
 import collections
 import random
 import threading
+import time
+import types
 
 from vbsclient.api import limiter
+from vbsclient.api import verdict
+
+
+def judged(status, retry_after=None):
+    """The Judgement of an answer with this status (None: no answer)."""
+    if status is None:
+        return verdict.Judgement(verdict.Verdict.FAULT)
+    headers = {'Retry-After': str(retry_after)} if retry_after else {}
+    return verdict.classify(types.SimpleNamespace(status=status,
+                                                  headers=headers))
 
 
 class Clock:
@@ -41,7 +53,7 @@ def drive(adaptive, clock, latency_of, answers=400, status=202):
         in_flight.sort(key=lambda request: request[0])
         done_at, ticket = in_flight.pop(0)
         clock.now = max(clock.now, done_at)
-        adaptive.release(ticket, 'DELETE', status)
+        adaptive.release(ticket, judged(status))
         limits.append(adaptive.limit)
     return limits
 
@@ -137,7 +149,7 @@ def test_throttling_halves_the_limit_and_retry_after_holds_everyone():
     adaptive.limit = 16
     started = adaptive.acquire()
     clock.now += 0.01
-    adaptive.release(started, 'DELETE', 429, retry_after=2.0)
+    adaptive.release(started, judged(429, 2))
     assert adaptive.limit == 8
     acquired = threading.Event()
     waiter = threading.Thread(
@@ -165,10 +177,10 @@ def test_under_a_rate_limit_few_requests_are_throttled():
         sent += 1
         if tokens >= 1:
             tokens -= 1
-            adaptive.release(started, 'DELETE', 202)
+            adaptive.release(started, judged(202))
         else:
             throttled += 1
-            adaptive.release(started, 'DELETE', 429, retry_after=1.0)
+            adaptive.release(started, judged(429, 1))
             clock.now += 1.0  # the client's retry waits as told
     assert throttled / sent <= 0.10, (throttled, sent)
 
@@ -180,7 +192,7 @@ def test_answers_without_a_status_do_not_count_as_latency():
     for _ in range(8):
         started = adaptive.acquire()
         clock.now += 60  # a timeout says nothing of a queue
-        adaptive.release(started, 'DELETE', None)
+        adaptive.release(started, judged(None))
     assert adaptive.limit == 4
 
 
@@ -211,3 +223,65 @@ def test_a_fixed_limit_is_never_exceeded():
     fixed.release(None)
     third.join(5)
     assert not third.is_alive()
+
+
+def test_random_faults_neither_cap_the_rate_nor_shrink_the_limit():
+    # 20 % of answers are 503 without Retry-After: a fault, not "slower".
+    clock, rng = Clock(), random.Random(3)
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    in_flight = []
+    for _ in range(600):
+        while len(in_flight) < adaptive.limit:
+            in_flight.append((clock.now + 0.05, adaptive.acquire()))
+        in_flight.sort(key=lambda request: request[0])
+        done_at, ticket = in_flight.pop(0)
+        clock.now = max(clock.now, done_at)
+        adaptive.release(ticket, judged(503 if rng.random() < 0.2 else 202))
+    assert adaptive._max_rate is None
+    assert adaptive.limit == 32
+
+
+def test_a_503_with_retry_after_is_throttling():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    adaptive.limit = 16
+    ticket = adaptive.acquire()
+    adaptive.release(ticket, judged(503, 1))
+    assert adaptive.limit == 8 and adaptive._max_rate is not None
+
+
+def test_throttling_cuts_once_a_window():
+    # 16 requests in flight all meet a 429: that is one "slower", not 16.
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    adaptive.limit = 16
+    tickets = [adaptive.acquire() for _ in range(16)]
+    clock.now += 0.1
+    for ticket in tickets:
+        adaptive.release(ticket, judged(429))
+    assert adaptive.limit == 8
+    cap = adaptive._max_rate
+    # A request sent after the cut and throttled again cuts again.
+    ticket = adaptive.acquire()
+    adaptive.release(ticket, judged(429))
+    assert adaptive.limit == 4 and adaptive._max_rate < cap
+
+
+def test_a_waiting_request_gives_up_at_the_stop_and_at_its_deadline():
+    for limit in (limiter.FixedLimit(1), limiter.AdaptiveLimit(maximum=1)):
+        held = limit.acquire()
+        stop, results = threading.Event(), []
+        waiter = threading.Thread(
+            target=lambda: results.append(limit.acquire(stop)), daemon=True)
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive()  # waits for the slot
+        stop.set()
+        limit.wake()
+        waiter.join(2)
+        assert results == [None]
+        started = time.monotonic()
+        assert limit.acquire(deadline=started + 0.2) is None
+        assert 0.15 <= time.monotonic() - started < 2
+        limit.release(held)
+        assert limit.acquire(deadline=time.monotonic() + 1) is not None

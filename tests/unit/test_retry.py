@@ -26,21 +26,34 @@ from tests.unit.conftest import B
 from tests.unit.conftest import backup_url
 from tests.unit.conftest import vbs_calls
 from vbsclient.api import errors
+from vbsclient.api import guards
+from vbsclient.api import pipeline
 from vbsclient.api import retry
-from vbsclient.api import run
 
 
 def test_backoff_grows_is_bounded_and_jittered():
-    policy = retry.RetryPolicy(jitter=lambda low, high: (low, high))
-    assert [policy._backoff(n) for n in range(3)] == [
+    def jitter(low, high):
+        return (low, high)
+    assert [retry.backoff(n, jitter) for n in range(3)] == [
         (0.25, 0.5), (0.5, 1.0), (1.0, 2.0)]
-    assert policy._backoff(20) == (15.0, 30.0)
+    assert retry.backoff(20, jitter) == (15.0, 30.0)
+    assert retry.backoff(5000, jitter) == (15.0, 30.0)
 
 
 @pytest.mark.parametrize('value, seconds', [
-    ('3', 3.0), (' 7 ', 7.0), ('', None), (None, None), ('soon', None)])
+    ('3', 3.0), (' 7 ', 7.0), ('', None), (None, None), ('soon', None),
+    # Only ASCII digits or an HTTP date; anything else is ignored.
+    ('\u00b2', None), ('\u0663', None), ('1.5', None), ('-3', None),
+    ('3s', None), ('Mon, 99 Foo 2020 25:00:00 GMT', None)])
 def test_retry_after_seconds(value, seconds):
     assert retry.retry_after_seconds(value) == seconds
+
+
+def test_retry_after_is_capped():
+    assert retry.retry_after_seconds('9' * 40, cap=True) == \
+        retry.MAX_RETRY_AFTER
+    far = 'Fri, 31 Dec 9999 23:59:59 GMT'
+    assert retry.retry_after_seconds(far, cap=True) == retry.MAX_RETRY_AFTER
 
 
 def test_retry_after_as_an_http_date():
@@ -131,17 +144,65 @@ def test_an_expired_token_is_renewed_once_and_the_run_goes_on(
     assert pauses == []  # keystoneauth's re-authentication, no back-off
 
 
-def test_stopping_ends_retries(retrying_client, cloud, pauses):
+def test_nothing_is_sent_after_a_stop(retrying_client, cloud, pauses):
     cloud.delete(backup_url(A), status_code=503)
-    stopped = run.Run()
-    stopped.stopping.set()
-    with pytest.raises(errors.ApiError):
-        retrying_client.bound(run=stopped).delete(A)
-    assert len(vbs_calls(cloud)) == 1
+    stopped = pipeline.Pipeline()
+    stopped.stop()
+    with pytest.raises(errors.Interrupted):
+        retrying_client.bound(pipeline=stopped).delete(A)
+    assert len(vbs_calls(cloud)) == 0
     # The stop belonged to that run: the client itself still retries.
     with pytest.raises(errors.ApiError):
         retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 1 + 4
+    assert len(vbs_calls(cloud)) == 4
+
+
+def test_a_stop_ends_retries(retrying_client, cloud, pauses):
+    run = pipeline.Pipeline()
+
+    def stopped_meanwhile(request, context):
+        run.stop()  # as Ctrl-C while this one is on its way
+        context.status_code = 503
+        return ''
+    cloud.delete(backup_url(A), text=stopped_meanwhile)
+    with pytest.raises(errors.ApiError) as info:
+        retrying_client.bound(pipeline=run).delete(A)
+    assert info.value.status_code == 503
+    assert len(vbs_calls(cloud)) == 1
+
+
+def test_a_malformed_retry_after_is_ignored_not_fatal(retrying_client, cloud,
+                                                      pauses):
+    cloud.delete(backup_url(A), [
+        {'status_code': 429, 'headers': {'Retry-After': '\u00b2'}},
+        {'status_code': 202, 'headers': {'Retry-After': '\u00b2'}}])
+    retrying_client.delete(A)
+    assert len(vbs_calls(cloud)) == 2
+    assert 0.25 <= pauses[0] <= 0.5  # a back-off, as without the header
+
+
+def test_a_503_with_retry_after_waits_as_told(retrying_client, cloud,
+                                              pauses):
+    cloud.delete(backup_url(A), [
+        {'status_code': 503, 'headers': {'Retry-After': '3'}},
+        {'status_code': 202}])
+    retrying_client.delete(A)
+    assert pauses == [3.0]
+
+
+def test_an_unexpected_error_is_the_requests_failure_and_frees_its_slot(
+        retrying_client, cloud, monkeypatch):
+    from vbsclient.api import transport
+
+    def broken(*args, **kwargs):
+        raise KeyError('surprise')
+    monkeypatch.setattr(transport, 'send', broken)
+    from vbsclient.api import limiter
+    run = pipeline.Pipeline(limiter.FixedLimit(1))
+    client = retrying_client.bound(pipeline=run)
+    for _ in range(3):  # one slot: a slot kept would hang the second
+        with pytest.raises(errors.VbsError, match='unexpected error'):
+            client.delete(A)
 
 
 def test_timeouts_are_passed_to_every_request(retrying_client, cloud):
@@ -154,13 +215,15 @@ def test_a_401_for_a_token_renewed_meanwhile_is_sent_again(
         retrying_client, cloud, pauses):
     # Another request renewed the token while this one was on its way:
     # this one is sent again with the new token, with no login of its own.
-    bulk_run = run.Run()
-    client = retrying_client.bound(run=bulk_run)
+    bulk_run = pipeline.Pipeline()
+    client = retrying_client.bound(pipeline=bulk_run)
     cloud.get(backup_url(A), json={'backup': {'id': A}})
     client.get(A)  # the first token, accepted
 
     def renewed_meanwhile(request, context):
-        bulk_run.tokens.generation += 1  # as a parallel renewal does
+        tokens = bulk_run.tokens  # as a parallel renewal does
+        tokens.generation += 1
+        tokens._tokens[tokens.generation] = guards._Token()
         context.status_code = 401
         return ''
     cloud.delete(backup_url(A), [{'text': renewed_meanwhile},
@@ -174,8 +237,8 @@ def test_an_endpoint_that_rejects_every_token_costs_three_logins(
     cloud.delete(backup_url(A), status_code=401, json={'error': {
         'message': 'The request you have made requires authentication.',
         'code': 401}})
-    bulk_run = run.Run()
-    client = retrying_client.bound(run=bulk_run)
+    bulk_run = pipeline.Pipeline()
+    client = retrying_client.bound(pipeline=bulk_run)
     with pytest.raises(errors.ApiError) as info:
         client.delete(A)
     assert info.value.status_code == 401
@@ -192,8 +255,8 @@ def test_an_endpoint_that_rejects_every_token_costs_three_logins(
 
 def test_a_token_that_expires_after_working_is_renewed_every_time(
         retrying_client, cloud, pauses):
-    bulk_run = run.Run()
-    client = retrying_client.bound(run=bulk_run)
+    bulk_run = pipeline.Pipeline()
+    client = retrying_client.bound(pipeline=bulk_run)
     for _ in range(3):  # worked, expired, renewed: three times over
         cloud.delete(backup_url(A), [{'status_code': 202},
                                      {'status_code': 401},

@@ -21,9 +21,11 @@ Usable as a library without the CLI:
     client.delete('592a0c4d-65a3-4051-8d51-1e2b6401b2d8')
 
 keystoneauth does authentication, the catalog, TLS verification and the
-user agent; vbsclient.api.transport bounds each attempt; this class builds
-the requests, checks that each answer is the API's own, and turns the
-rest into errors.
+user agent; every request goes through the run's pipeline
+(vbsclient.api.pipeline: limits, retries, tokens, stop, deadlines); this
+class builds the requests, checks that each answer is the API's own, and
+turns the rest into errors. It knows nothing of retries, tokens or
+limits.
 """
 
 import copy
@@ -41,8 +43,8 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import pipeline as api_pipeline
 from vbsclient.api import retry
-from vbsclient.api import run as api_run
 from vbsclient.api import text as safe_text
 from vbsclient.api import transport
 
@@ -102,8 +104,8 @@ class BackupClient:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._place = _Place(self)
-        self._run = None       # None: each request is a run of its own
-        self._deadline = None  # time.monotonic() by which to give up
+        self._pipeline = None  # None: each request is a run of its own
+        self._deadline = None  # the pipeline's now() by which to give up
 
     def configured(self, retries=None, connect_timeout=None,
                    read_timeout=None):
@@ -116,12 +118,14 @@ class BackupClient:
                 setattr(other, name, value)
         return other
 
-    def bound(self, run=None, deadline=None):
-        """A copy whose requests belong to `run` (a vbsclient.api.run.Run)
-        and give up at `deadline` (a time.monotonic() value).
+    def bound(self, pipeline=None, deadline=None):
+        """A copy whose requests go through `pipeline` (one run's: a
+        vbsclient.api.pipeline.Pipeline) and give up at `deadline` (a
+        value of the pipeline's now()).
         """
         other = copy.copy(self)
-        other._run = run if run is not None else self._run
+        other._pipeline = pipeline if pipeline is not None \
+            else self._pipeline
         other._deadline = deadline
         return other
 
@@ -178,7 +182,7 @@ class BackupClient:
             answer = self._request('GET', path)
         except errors.ApiError as exc:
             if exc.status_code == 404 and not isinstance(exc, errors.NotFound):
-                raise self._place.explain_404(exc)
+                raise self._explain_404(exc)
             raise
         return _field(answer, _json(answer), 'backup', dict)
 
@@ -290,74 +294,64 @@ class BackupClient:
     # -- plumbing -------------------------------------------------------------
 
     def _request(self, method, path, service=None, **kwargs):
-        """Send with retries; return the answer or raise its error.
+        """Send through the run's pipeline; return the answer or raise its
+        error.
 
         service: the adapter to send through (default: the VBS endpoint's).
         A request that changes something (not a GET) and fails after an
         earlier attempt of it was cut off raises Unconfirmed: it may have
         been carried out, whatever the final answer says.
         """
-        final = self._call(method, path, service, **kwargs)
-        error = final.error or self._answer_error(final.answer)
-        if error is None:
-            return final.answer
-        if final.may_have_acted and method != 'GET':
-            raise errors.Unconfirmed(error)
-        raise error
-
-    def _call(self, method, path, service, **kwargs):
-        run = self._run or api_run.Run()
+        pipeline = self._pipeline or api_pipeline.Pipeline()
         # Not retried: finding the endpoint is a setting, not a fault.
         place = service or self._place.adapter()
         deadline = self._deadline
         if deadline is None:
-            deadline = api_run.now() + self.budget
-        policy = retry.RetryPolicy(self.retries, run.stopping,
-                                   deadline=deadline)
-        return policy.call(
-            lambda: self._attempt(run, place, deadline, method, path,
-                                  **kwargs))
+            deadline = pipeline.now() + self.budget
+        settings = api_pipeline.Settings(
+            self.retries, self.connect_timeout, self.read_timeout)
+        final = pipeline.send(place, method, path, settings, deadline,
+                              **kwargs)
+        error = final.error or self._answer_error(final.answer)
+        if error is None:
+            return final.answer
+        if final.may_have_acted and method != 'GET' \
+                and not isinstance(error, errors.NotSent):
+            raise errors.Unconfirmed(error)
+        raise error
 
-    def _attempt(self, run, place, deadline, method, path, **kwargs):
-        """One attempt, within the run's limits; the answer, or a raise."""
-        run.check()
-        remaining = deadline - api_run.now()
-        if remaining <= 0:
-            raise errors.TransportError(
-                'out of time: %g s in all, retries included'
-                % self.budget, may_have_reached_server=False, retriable=False)
-        connect = min(self.connect_timeout, remaining)
-        read = max(min(self.read_timeout, remaining - connect), 0.001)
-        generation = run.tokens.generation
-        answer = self._send(run, place, method, path, connect, read, **kwargs)
-        if answer.status == 401:
-            answer.token_renewed = run.tokens.rejected(
-                generation, self.session, errors.ApiError.from_answer(answer))
-        else:
-            run.tokens.accepted(generation)
-        return answer
-
-    def _send(self, run, place, method, path, connect, read, **kwargs):
-        """Send through the run's limiter, telling it and the breaker how
-        the attempt went.
+    def _explain_404(self, exc):
+        """A 404 whose body is not the API's own "not found": NotFound if
+        the endpoint serves backups, else an error that says it looks
+        wrong.
         """
-        ticket = run.limiter.acquire()
-        answer = None
-        try:
-            run.check()  # again: the run may have given up while we queued
-            answer = transport.send(place, method, path, connect, read,
-                                    **kwargs)
-        except errors.TransportError as exc:
-            run.no_answer(exc, method)
-            raise
-        except errors.AuthenticationFailed as exc:
-            if exc.status_code in (401, 403):
-                run.abort('Keystone refused the credentials: %s' % exc)
-            raise
-        finally:
-            run.limiter.release(ticket, method, *_throttling(answer))
-        run.answered(method)
-        return answer
+        if self._serves_backups():
+            return errors.NotFound(exc.status_code, exc.message,
+                                   exc.error_code, exc.request_id)
+        return errors.ApiError(
+            exc.status_code, exc.message, exc.error_code, exc.request_id,
+            hint='the VBS endpoint does not look like the backup API (a '
+                 'backup list there fails too): check the VBS endpoint')
+
+    def _serves_backups(self):
+        """List one backup; True if the answer is the API's own list.
+
+        Asked like any request of the run (its limits, stop and deadline),
+        and remembered for the run only, never for the client's lifetime.
+        """
+        facts = self._pipeline.facts if self._pipeline else {}
+        known = facts.get('serves_backups')
+        if known is None:
+            try:
+                answer = self._request('GET', 'backups', params={'limit': 1})
+                _records(answer, _json(answer), 'backups')
+                known = True
+            except errors.ApiError:
+                known = False
+            except errors.VbsError:
+                return False  # no answer: unknown, asked again later
+            facts['serves_backups'] = known
+        return known
 
     def _answer_error(self, answer):
         """None for the API's success status; else the error it stands for."""
@@ -379,17 +373,14 @@ class BackupClient:
 class _Place:
     """Where the APIs are, shared by a client and its copies: the adapters
     (each found once: VBS from the override or the catalog, Keystone from
-    the catalog), and whether the endpoint was seen to serve the backup
-    API.
+    the catalog).
     """
 
     def __init__(self, client):
         self._client = client
         self._adapter = None
         self._identity = None
-        self._serves_backups = None
         self._lock = threading.Lock()
-        self._probe_lock = threading.Lock()
 
     def adapter(self):
         if self._adapter is not None:
@@ -462,45 +453,6 @@ class _Place:
             raise errors.EndpointNotFound(
                 'The VBS endpoint could not be found: %s'
                 % errors.one_line(exc)) from exc
-
-    def probe(self):
-        """List one backup; True if the answer is the API's own list."""
-        with self._probe_lock:  # one probe, however many ask at once
-            if self._serves_backups is None:
-                client = self._client
-                try:
-                    answer = client._request('GET', 'backups',
-                                             params={'limit': 1})
-                    _records(answer, _json(answer), 'backups')
-                    self._serves_backups = True
-                except errors.ApiError:
-                    self._serves_backups = False
-                except errors.VbsError:
-                    return False  # no answer: unknown, asked again later
-            return self._serves_backups
-
-    def explain_404(self, exc):
-        """A 404 whose body is not the API's own "not found": NotFound if
-        the endpoint serves backups, else an error that says it looks
-        wrong.
-        """
-        if self.probe():
-            return errors.NotFound(exc.status_code, exc.message,
-                                   exc.error_code, exc.request_id)
-        return errors.ApiError(
-            exc.status_code, exc.message, exc.error_code, exc.request_id,
-            hint='the VBS endpoint does not look like the backup API (a '
-                 'backup list there fails too): check the VBS endpoint')
-
-
-def _throttling(answer):
-    """(status, Retry-After seconds) for the limiter; (None, None) when
-    there was no answer.
-    """
-    if answer is None:
-        return None, None
-    return answer.status, retry.retry_after_seconds(
-        answer.headers.get('Retry-After'), cap=True)
 
 
 def _redirect_error(answer):

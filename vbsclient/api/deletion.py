@@ -39,7 +39,7 @@ from vbsclient.api import ids
 from vbsclient.api import limiter
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
-from vbsclient.api import run as api_run
+from vbsclient.api import pipeline as api_pipeline
 from vbsclient.api import waiter
 
 DEFAULT_TIMEOUT = 600
@@ -53,12 +53,13 @@ class BulkDelete:
         """parallel: requests in flight, fixed; None adapts it (up to
         limiter.DEFAULT_MAX) to what the server's answers show.
         """
-        # Requests of this run share its stop event, circuit breaker and
-        # limiter, not the caller's client: a later run starts afresh.
-        self.run_state = api_run.Run(
+        # Every request of this run goes through its pipeline (stop,
+        # breaker, tokens, limiter), not the caller's client: a later run
+        # starts afresh.
+        self.pipeline = api_pipeline.Pipeline(
             limiter.FixedLimit(parallel) if parallel
             else limiter.AdaptiveLimit())
-        self.client = client.bound(run=self.run_state)
+        self.client = client.bound(pipeline=self.pipeline)
         self.force = force
         self.ignore_missing = ignore_missing
         self.dry_run = dry_run
@@ -71,17 +72,17 @@ class BulkDelete:
         self._wait_deadline = None
 
     def stop(self):
-        """Stop sending (e.g. on Ctrl-C); safe from a signal handler.
+        """Stop sending (e.g. on Ctrl-C or SIGTERM).
 
-        Requests in flight finish (or time out); backups not yet started
-        end as not-attempted; a wait stops, leaving accepted deletes as
-        "deleted" (accepted, not seen gone).
+        Nothing is sent after it. Requests in flight finish (or time out);
+        backups not yet sent end as not-attempted; every wait ends, leaving
+        accepted deletes as "deleted" (accepted, not seen gone).
         """
-        self.run_state.stopping.set()
+        self.pipeline.stop()
 
     @property
     def interrupted(self):
-        return self.run_state.stopping.is_set()
+        return self.pipeline.stopped
 
     @property
     def total(self):
@@ -121,7 +122,7 @@ class BulkDelete:
     def _each(self, arguments):
         for outcome in concurrency.ordered_map(
                 self._one, arguments, self.parallel,
-                stop=self.run_state.stopping,
+                stop=self.pipeline.stopping,
                 skipped=self._not_attempted):
             if outcome is not None:  # None: a backup already handled
                 self.progress.done(outcome)
@@ -131,15 +132,27 @@ class BulkDelete:
 
     def _one(self, argument):
         outcome = Outcome(argument=argument)
+        try:
+            return self._resolved_and_deleted(outcome)
+        except Exception as exc:
+            # A surprise is this backup's failure row, never a lost one.
+            outcome.fail(errors.VbsError('unexpected error: %s: %s' % (
+                type(exc).__name__, errors.one_line(exc))))
+            return outcome
+
+    def _resolved_and_deleted(self, outcome):
+        argument = outcome.argument
         client = self._backup_client()
         try:
             ids.check_name_or_id(argument)
             outcome.backup_id, outcome.name = client.find(argument)
-        except errors.BackupNotFound as exc:
-            self._missing(outcome, exc)
-            return outcome
         except errors.VbsError as exc:
-            outcome.fail(exc)
+            # The row names what was typed, so a runbook can match it.
+            outcome.name_argument()
+            if isinstance(exc, errors.BackupNotFound):
+                self._missing(outcome, exc)
+            else:
+                self._failed(outcome, exc)
             return outcome
         if not self._claims.claim(outcome.backup_id):
             return None
@@ -153,7 +166,8 @@ class BulkDelete:
         """Each backup has its own time budget: lookup, delete, retries and
         the GETs that tell what a cut-off attempt did.
         """
-        return self.client.bound(deadline=api_run.now() + self.client.budget)
+        return self.client.bound(
+            deadline=self.pipeline.now() + self.client.budget)
 
     def _not_attempted(self, argument):
         """The outcome of an argument never sent (the run was stopped)."""
@@ -176,9 +190,31 @@ class BulkDelete:
                 outcome.blocked(exc)
             elif exc.status_code == 404 and self.ignore_missing:
                 self._confirm_missing(client, outcome, exc)
+            elif exc.status_code in (400, 409):
+                self._maybe_deleting(client, outcome, exc)
             else:
                 outcome.fail(exc)
         except errors.VbsError as exc:
+            self._failed(outcome, exc)
+
+    def _failed(self, outcome, exc):
+        """A failure; or not attempted, for a request the stop kept."""
+        if isinstance(exc, errors.Interrupted):
+            outcome.not_attempted('not attempted: the run was interrupted')
+        else:
+            outcome.fail(exc)
+
+    def _maybe_deleting(self, client, outcome, exc):
+        """A refused delete of a backup that is being deleted already
+        (by an earlier run that timed out, or by someone else) is no
+        failure: a rerun must converge. It is reported as accepted, and
+        --wait waits for it like for the others.
+        """
+        record, _ = _look_up(client, outcome.backup_id)
+        if record is not None and record.get('status') == 'deleting':
+            outcome.accepted(None, 'already being deleted (status '
+                                   'deleting) when this run asked')
+        else:
             outcome.fail(exc)
 
     def _confirm_missing(self, client, outcome, exc):
@@ -330,7 +366,7 @@ class BulkDelete:
         pending = waiter.wait_for(
             outcomes, lambda o: _poll(self.client, o, last_seen),
             max(0.0, self._wait_deadline - self._clock()), self.parallel,
-            self.run_state.stopping, sleep=self._sleep, clock=self._clock,
+            self.pipeline.stopping, sleep=self._sleep, clock=self._clock,
             on_round=lambda left: self.progress.waiting(len(left)))
         for outcome in pending:
             if self.interrupted:  # accepted; that much is known

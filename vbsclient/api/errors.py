@@ -112,10 +112,18 @@ class TransportError(VbsError):
         self.retriable = retriable
 
 
-class RunAborted(VbsError):
+class NotSent(VbsError):
+    """A request that was never sent, and why."""
+
+
+class RunAborted(NotSent):
     """Not sent: the run gave up on this endpoint (it is not answering, or
     it rejects every token), and says why.
     """
+
+
+class Interrupted(NotSent):
+    """Not sent: the run was stopped (Ctrl-C, SIGTERM, SIGHUP)."""
 
 
 class Unconfirmed(VbsError):

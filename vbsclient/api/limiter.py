@@ -54,11 +54,17 @@ down, even where the rate still grows; loss rules (AIMD) never stop
 against a server that answers every request. A throughput hill-climb
 over powers of two needs no model of the server, only the rate.
 
-Throttling (429, 413, 503) is the server saying "slower", not "fewer":
-like the AWS SDKs' adaptive retry mode, it caps the sending rate at 70 %
-of what got through, which then grows by a tenth each round without
-throttling; the number in flight halves; a Retry-After holds every
-request for that long.
+Throttling (429, 413, or a 503 with Retry-After: see
+vbsclient.api.verdict) is the server saying "slower", not "fewer": like
+the AWS SDKs' adaptive retry mode, it caps the sending rate at 70 % of
+what got through, which then grows by a tenth each round delivered
+without throttling; the number in flight halves; a Retry-After holds
+every request for that long. The cut comes once a window, as TCP's once
+a round trip: the throttled answers to requests sent before the last
+cut tell of the rate before it. A fault (a 503 without Retry-After, a
+reset, a timeout) is not throttling: it is retried and leaves the rate
+alone. Under 20 % of random 503s, taking each for throttling sank a run
+to 0.2 requests a second.
 
 An explicit --parallel N is a FixedLimit: N in flight, whatever happens.
 """
@@ -69,12 +75,13 @@ import statistics
 import threading
 import time
 
+from vbsclient.api.verdict import Verdict
+
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
 # Where growth starts, after the round at one.
 INITIAL = 4
-THROTTLED = frozenset((413, 429, 503))
 MIN_ROUND = 4     # answers per round, at the least
 # More in flight must buy this much more rate, or it only queues at the
 # server. A round's rate is noisy (at 1 in flight on the local cloud's
@@ -87,33 +94,73 @@ PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
 PROBE_EVERY_MOST = 64  # each try that does not pay doubles the wait
 THROTTLE_BACKOFF = 0.7
 RATE_RECOVERY = 1.1
+CAP_LIFTED = 4.0  # a cap this many times the delivered rate binds no more
 
 
-class FixedLimit:
-    """Exactly `limit` requests in flight."""
+class _Gate:
+    """Where requests wait for their turn to be sent.
 
-    def __init__(self, limit):
-        self.limit = limit
-        self._slots = threading.BoundedSemaphore(limit)
+    acquire() waits until the request may go, and returns its ticket; or
+    None, sending nothing, once the run stops (wake() tells waiters at
+    once) or the request's own deadline passes: time spent waiting here
+    is part of a backup's budget.
+    """
 
-    def acquire(self):
-        self._slots.acquire()
-
-    def release(self, ticket, method=None, status=None, retry_after=None):
-        self._slots.release()
-
-
-class AdaptiveLimit:
-    """Between 1 and `maximum` requests in flight, adapted as above."""
-
-    def __init__(self, maximum=DEFAULT_MAX, clock=time.monotonic):
-        self.maximum = maximum
-        self.limit = 1
+    def __init__(self, clock):
         self.clock = clock
         self._condition = threading.Condition()
         self._in_flight = 0
+
+    def acquire(self, stop=None, deadline=None):
+        with self._condition:
+            while True:
+                now = self.clock()
+                if (stop is not None and stop.is_set()) or \
+                        (deadline is not None and now >= deadline):
+                    return None
+                wait = self._wait(now)  # 0: go; None: until woken
+                if wait == 0:
+                    break
+                if deadline is not None:
+                    wait = min(deadline - now, wait or deadline - now)
+                self._condition.wait(wait)
+            self._in_flight += 1
+            return self._ticket(now)
+
+    def wake(self):
+        with self._condition:
+            self._condition.notify_all()
+
+
+class FixedLimit(_Gate):
+    """Exactly `limit` requests in flight."""
+
+    def __init__(self, limit, clock=time.monotonic):
+        super().__init__(clock)
+        self.limit = limit
+
+    def _wait(self, now):
+        return 0 if self._in_flight < self.limit else None
+
+    def _ticket(self, now):
+        return (now,)
+
+    def release(self, ticket, judgement=None):
+        with self._condition:
+            self._in_flight -= 1
+            self._condition.notify()
+
+
+class AdaptiveLimit(_Gate):
+    """Between 1 and `maximum` requests in flight, adapted as above."""
+
+    def __init__(self, maximum=DEFAULT_MAX, clock=time.monotonic):
+        super().__init__(clock)
+        self.maximum = maximum
+        self.limit = 1
         self._next_send = 0.0    # the rate cap's, and Retry-After's, hold
         self._max_rate = None    # answers per second; None: no cap
+        self._cut_at = 0         # requests sent (by _sent) at the last cut
         self._last_rate = None   # of the last round, or the last answer
         self._delivered = 0      # answers so far
         self._sent = 0           # requests so far
@@ -126,62 +173,76 @@ class AdaptiveLimit:
         self._probe_every = PROBE_EVERY
         self._probe_up = True    # the next probe's direction
 
-    def acquire(self):
-        with self._condition:
-            while True:
-                hold = self._next_send - self.clock()
-                if hold > 0:
-                    self._condition.wait(hold)
-                elif self._in_flight >= self.limit:
-                    self._condition.wait()
-                else:
-                    break
-            self._in_flight += 1
-            self._sent += 1
-            now = self.clock()
-            if self._max_rate:
-                self._next_send = now + 1 / self._max_rate
-            return now, self._delivered, self._sent
+    def _wait(self, now):
+        hold = self._next_send - now
+        if hold > 0:
+            return hold
+        return 0 if self._in_flight < self.limit else None
 
-    def release(self, ticket, method=None, status=None, retry_after=None):
-        """The request of `ticket` (what acquire returned) ended with
-        `status` (None: no answer, which says nothing of the server's
-        throughput).
+    def _ticket(self, now):
+        self._sent += 1
+        if self._max_rate:
+            self._next_send = now + 1 / self._max_rate
+        return now, self._delivered, self._sent
+
+    def release(self, ticket, judgement=None):
+        """The request of `ticket` (what acquire returned) ended as
+        `judgement` says (a vbsclient.api.verdict.Judgement; None: it was
+        never judged). Only an answer delivers: a fault, or no answer,
+        says nothing of the server's throughput, and only throttling
+        slows the run.
         """
         now = self.clock()
         started, delivered_before, number = ticket
+        verdict = judgement.verdict if judgement else None
         with self._condition:
             self._in_flight -= 1
-            if status in THROTTLED:
-                self._throttled(now, retry_after)
-            elif status is not None:
-                latency = max(now - started, 1e-6)
-                self._delivered += 1
-                sample = (self._delivered - delivered_before) / latency
-                if self._last_rate is None:
-                    self._last_rate = sample
-                # A round measures only requests sent since it began:
-                # those sent before went out under another number.
-                if number > self._round_from:
-                    self._round_samples.append(sample)
-                if len(self._round_samples) >= self._round_size():
-                    self._end_round()
+            if verdict is Verdict.THROTTLED:
+                self._throttled(now, number, judgement.retry_after)
+            elif judgement is not None and judgement.answered \
+                    and verdict is not Verdict.FAULT:
+                self._answered(now, started, delivered_before, number)
             # Wake only as many as may send now: with 32 threads waiting
             # and one in flight, waking them all for every answer costs
             # the CPU a server on the same machine needs (0.17 s for 200
             # requests, measured). A hold wakes its waiters by timeout.
             self._condition.notify(max(1, self.limit - self._in_flight))
 
-    def _throttled(self, now, retry_after):
-        rate = self._last_rate or 1.0
-        self._max_rate = max(0.1, THROTTLE_BACKOFF * min(
-            rate, self._max_rate or rate))
+    def _answered(self, now, started, delivered_before, number):
+        latency = max(now - started, 1e-6)
+        self._delivered += 1
+        sample = (self._delivered - delivered_before) / latency
+        if self._last_rate is None:
+            self._last_rate = sample
+        # A round measures only requests sent since it began: those sent
+        # before went out under another number.
+        if number > self._round_from:
+            self._round_samples.append(sample)
+        if len(self._round_samples) >= self._round_size():
+            self._end_round()
+
+    def _throttled(self, now, number, retry_after):
+        # Every throttled answer holds every request as it says...
         self._next_send = max(self._next_send, now + (retry_after or 0))
+        if number <= self._cut_at:
+            # ...but the rate is cut once a window, as TCP does once a
+            # round trip: the answers to requests sent before the last
+            # cut tell of the rate before it.
+            return
+        self._cut_at = self._sent
+        rate = self._last_rate or 1.0
+        self._cap(max(0.1, THROTTLE_BACKOFF * min(
+            rate, self._max_rate or rate)), 'the server is throttling')
         # Rates measured before say nothing of a capped run.
         self._rates.clear()
-        self._change(max(1, self.limit // 2), 'the server is throttling: '
-                     'at most %.1f requests a second' % self._max_rate)
+        self._change(max(1, self.limit // 2), 'the server is throttling')
         self._settle(self.limit)
+
+    def _cap(self, rate, reason):
+        if rate != self._max_rate:
+            LOG.debug('VBS requests a second: at most %s (%s)',
+                      'any' if rate is None else '%.1f' % rate, reason)
+            self._max_rate = rate
 
     def _end_round(self):
         # The median: one answer's luck does not move it.
@@ -189,7 +250,11 @@ class AdaptiveLimit:
         self._round_samples = []
         self._round_from = self._sent
         if self._max_rate:
-            self._max_rate *= RATE_RECOVERY
+            # Delivered without throttling: the cap rises, and goes once
+            # it is far above what is delivered (it no longer binds).
+            raised = self._max_rate * RATE_RECOVERY
+            self._cap(None if raised > CAP_LIFTED * rate else raised,
+                      'a round without throttling')
         self._phase(rate)
 
     # -- the phases: each takes the rate of the round just ended --------------

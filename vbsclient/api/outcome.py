@@ -21,6 +21,8 @@ that caused it, and a final outcome is never overwritten.
 import dataclasses
 import enum
 
+from vbsclient.api import ids
+
 
 class Result(str, enum.Enum):
     DELETED = 'deleted'                  # the server accepted the delete
@@ -53,6 +55,16 @@ class Outcome:
     @property
     def failed(self):
         return self.result in FAILURES
+
+    def name_argument(self):
+        """Show the argument as typed where a lookup found nothing else:
+        as the ID if it is one, else as the name.
+        """
+        if self.backup_id is None and self.name is None:
+            if ids.is_uuid(self.argument):
+                self.backup_id = self.argument.lower()
+            else:
+                self.name = self.argument
 
     def accepted(self, request_id, reason=None):
         self._set(Result.DELETED, reason, request_id)

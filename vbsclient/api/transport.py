@@ -17,23 +17,29 @@ bounds what keystoneauth and requests leave open:
 
 - Time. A read timeout bounds each socket read, not the answer: a server
   that drips one byte a second holds a request for ever. Every attempt
-  here has a deadline for the whole exchange (connect, headers, body). A
-  watchdog shuts the attempt's socket down when it passes.
+  here has a deadline for the whole exchange: the time its connection
+  took (at most the connect timeout), then the read timeout for the
+  answer, headers and body; never past the request's own budget. One
+  watchdog thread, for all attempts, shuts an attempt's socket down when
+  its deadline passes.
 - Size. Error bodies are read up to MAX_ERROR_BODY, success bodies up to
   MAX_BODY; what is past that is never read.
 - Redirects. Never followed: a 3xx comes back as an Answer, and the
   caller decides (vbsclient.api.client refuses it). Following one would
   send the request, and the token, to whatever host Location names.
-- Re-authentication. Left to the caller (vbsclient.api.run.TokenGuard),
+- Re-authentication. Left to the caller (vbsclient.api.guards.TokenGuard),
   so that an endpoint that rejects every token cannot cause a storm of
   logins.
 """
 
 import dataclasses
+import heapq
+import itertools
 import logging
 import socket
 import ssl
 import threading
+import time
 
 from keystoneauth1 import exceptions as ksa_exceptions
 from keystoneauth1 import session as ksa_session
@@ -49,6 +55,7 @@ MAX_BODY = 32 * 1024 * 1024  # a page of 1000 detailed backups is ~2 MB
 MAX_ERROR_BODY = errors.MAX_ERROR_BODY
 _CHUNK = 64 * 1024
 _MAX_LOGGED_BODY = 1000
+_GRACE = 0.2  # seconds the watchdog leaves the socket's read timeout
 
 
 @dataclasses.dataclass
@@ -75,34 +82,37 @@ class Answer:
         return (self.headers.get('content-type') or '').split(';')[0].strip()
 
 
-def send(adapter, method, path, connect_timeout, read_timeout, **kwargs):
+def send(adapter, method, path, connect_timeout, read_timeout, budget=None,
+         **kwargs):
     """Send one attempt; return its Answer or raise TransportError.
 
-    The whole attempt ends within connect_timeout + read_timeout.
+    The attempt ends within the time its connection took plus
+    read_timeout, and within `budget` seconds (None: no more bound).
     """
-    seconds = connect_timeout + read_timeout
-    with _Watchdog(seconds) as watchdog:
+    if budget is not None:
+        connect_timeout = max(min(connect_timeout, budget), 0.001)
+        read_timeout = max(min(read_timeout, budget), 0.001)
+    with _Watchdog(connect_timeout, read_timeout, budget) as watchdog:
         try:
             response = adapter.request(
                 path, method, raise_exc=False, redirect=False,
                 allow_reauth=False, log=False, stream=True,
                 timeout=(connect_timeout, read_timeout), **kwargs)
         except ksa_exceptions.ClientException as exc:
-            raise _transport_error(exc, watchdog, seconds, read_timeout) \
-                from exc
+            raise _transport_error(exc, watchdog, read_timeout) from exc
         try:
             limit = MAX_ERROR_BODY if response.status_code >= 300 \
                 else MAX_BODY
             body, truncated = _read(response, limit)
         except (requests.RequestException, urllib3.exceptions.HTTPError,
                 OSError) as exc:
-            raise _cut_off(exc, watchdog, seconds) from exc
+            raise _cut_off(exc, watchdog) from exc
         finally:
             response.close()
         if watchdog.expired:
             # Cut off by the watchdog, what was read may look complete: a
             # status line cut short at "HTTP/1.0 202" parses as an answer.
-            raise _deadline_passed(seconds)
+            raise _deadline_passed(watchdog)
     answer = Answer(method=method, status=response.status_code,
                     reason=response.reason or '', headers=response.headers,
                     body=body, url=response.url, truncated=truncated)
@@ -140,7 +150,7 @@ def _log(method, answer):
 
 # -- failures -----------------------------------------------------------------
 
-def _transport_error(exc, watchdog, seconds, read_timeout):
+def _transport_error(exc, watchdog, read_timeout):
     """One line for keystoneauth's own failures (no HTTP answer)."""
     if isinstance(exc, (ksa_exceptions.EndpointNotFound,
                         ksa_exceptions.DiscoveryFailure)):
@@ -153,7 +163,7 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
             request_id=exc.request_id)
     causes = list(_causes(exc))
     if watchdog.expired:
-        return _deadline_passed(seconds)
+        return _deadline_passed(watchdog)
     if any(isinstance(c, requests.exceptions.ReadTimeout) for c in causes):
         return errors.TransportError(
             'read timeout: no answer within %.3g s' % read_timeout,
@@ -178,20 +188,25 @@ def _transport_error(exc, watchdog, seconds, read_timeout):
     return errors.TransportError('%s: %s' % (type(exc).__name__, _short(exc)))
 
 
-def _cut_off(exc, watchdog, seconds):
+def _cut_off(exc, watchdog):
     """The body broke off (or its deadline passed) after the headers came:
     the server received the request.
     """
     if watchdog.expired:
-        return _deadline_passed(seconds)
+        return _deadline_passed(watchdog)
     return errors.TransportError(
         'the answer broke off: %s' % _short(exc), may_have_reached_server=True)
 
 
-def _deadline_passed(seconds):
+def _deadline_passed(watchdog):
+    if watchdog.out_of_budget:
+        return errors.TransportError(
+            'no complete answer within %.3g s: the backup\'s time budget '
+            'ran out' % watchdog.elapsed(), may_have_reached_server=True)
     return errors.TransportError(
-        'no complete answer within %.3g s (connect and read timeouts together '
-        'bound a whole attempt)' % seconds, may_have_reached_server=True)
+        'no complete answer within %.3g s (the read timeout bounds the '
+        'whole answer)' % watchdog.read_timeout,
+        may_have_reached_server=True)
 
 
 def _short(exc):
@@ -233,26 +248,49 @@ class _Watchdog:
     """Shuts down the sockets of this thread's attempt when it is late.
 
     Each connection of the mounted adapter (see mount) hands its socket
-    to the watchdog of the attempt running on its thread. Shutting a
-    socket down wakes the blocked read, which then fails at once.
+    to the watchdog of the attempt running on its thread, and says when
+    the request is sent: from then on the attempt has read_timeout left.
+    Shutting a socket down wakes the blocked read, which then fails at
+    once.
     """
 
-    def __init__(self, seconds):
-        self.seconds = seconds
+    def __init__(self, connect_timeout, read_timeout, budget=None):
+        self.read_timeout = read_timeout
         self.expired = False
+        self.out_of_budget = False
+        self.due = None  # time.monotonic() at which it expires
+        self._started = time.monotonic()
+        self._ends_by = None if budget is None else self._started + budget
+        self._first = connect_timeout + read_timeout
         self._sockets = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self):
         _current.watchdog = self
-        self._timer.start()
+        self._arm(self._started + self._first)
         return self
 
     def __exit__(self, *exc_info):
-        self._timer.cancel()
+        _WATCHDOGS.cancel(self)
         _current.watchdog = None
+
+    def elapsed(self):
+        return time.monotonic() - self._started
+
+    def sent(self):
+        """The request went out on a connection: the read timeout runs.
+
+        A little later than the socket's own read timeout, which then says
+        first (and more exactly) that no answer came at all.
+        """
+        self._arm(time.monotonic() + self.read_timeout + _GRACE)
+
+    def _arm(self, due):
+        if self._ends_by is not None and due >= self._ends_by:
+            due, self.out_of_budget = self._ends_by, True
+        else:
+            self.out_of_budget = False
+        _WATCHDOGS.arm(self, due)
 
     def watch(self, sock):
         with self._lock:
@@ -260,11 +298,58 @@ class _Watchdog:
             if self.expired:
                 _shut(sock)
 
-    def _expire(self):
+    def expire(self):
         with self._lock:
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
+
+
+class _Watchdogs:
+    """One thread for every attempt's deadline (a thread per attempt
+    would cost a thread start for every request of a run).
+    """
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._due = []  # a heap of (due, n, watchdog)
+        self._count = itertools.count()
+        self._thread = None
+
+    def arm(self, watchdog, due):
+        with self._changed:
+            watchdog.due = due
+            heapq.heappush(self._due, (due, next(self._count), watchdog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name='vbs-watchdog', daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def cancel(self, watchdog):
+        with self._changed:
+            watchdog.due = None
+
+    def _run(self):
+        while True:
+            with self._changed:
+                late = self._next_late()
+            late.expire()
+
+    def _next_late(self):
+        while True:
+            while self._due and self._due[0][2].due != self._due[0][0]:
+                heapq.heappop(self._due)  # re-armed or cancelled since
+            if not self._due:
+                self._changed.wait()
+                continue
+            wait = self._due[0][0] - time.monotonic()
+            if wait <= 0:
+                return heapq.heappop(self._due)[2]
+            self._changed.wait(wait)
+
+
+_WATCHDOGS = _Watchdogs()
 
 
 def _shut(sock):
@@ -280,6 +365,7 @@ def _watched(connection_class):
             watchdog = getattr(_current, 'watchdog', None)
             if watchdog is not None and self.sock is not None:
                 watchdog.watch(self.sock)
+                watchdog.sent()
             return super().getresponse(*args, **kwargs)
     Watched.__name__ = 'Watched' + connection_class.__name__
     return Watched
@@ -326,5 +412,9 @@ def mount(session, pool_size):
     adapter = _WatchedAdapter(
         pool_maxsize=max(pool_size, requests.adapters.DEFAULT_POOLSIZE),
         **tls)
+    replaced = {requests_session.get_adapter(scheme)
+                for scheme in ('https://', 'http://')}
     for scheme in ('https://', 'http://'):
         requests_session.mount(scheme, adapter)
+    for old in replaced:
+        old.close()  # its idle connections; none is in use between runs

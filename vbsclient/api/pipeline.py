@@ -1,0 +1,275 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The one way every request of a run goes out.
+
+A run is one command, or one library caller's batch. Every request it
+makes (a DELETE, a GET, a list page, a lookup, the check of what a 404
+means, the re-send of a chain's parent) goes through Pipeline.send, and
+each attempt through the same steps:
+
+    stop? given up? -> a slot (limiter) -> stop? deadline? -> send
+    -> classify the answer (vbsclient.api.verdict) -> release the slot
+    -> retry (a fault, throttling, an expired token) or not
+
+So a stop, a deadline, a Retry-After or an odd answer is honoured the
+same way on every path. Nothing raises past the release of a slot: an
+unexpected error becomes the request's failure. Every wait (for a slot,
+a Retry-After hold, a back-off pause, a token's verdict) wakes on the
+stop, and nothing is sent after it.
+"""
+
+import dataclasses
+import logging
+import random
+import threading
+import time
+
+from vbsclient.api import errors
+from vbsclient.api import guards
+from vbsclient.api import limiter as limiter_module
+from vbsclient.api import retry
+from vbsclient.api import transport
+from vbsclient.api.verdict import classify
+from vbsclient.api.verdict import Judgement
+from vbsclient.api.verdict import Verdict
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Settings:
+    """How one request is sent: retries after a fault or throttling, and
+    the timeouts of each attempt (seconds).
+    """
+
+    retries: int = retry.DEFAULT_RETRIES
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+
+@dataclasses.dataclass
+class Final:
+    """How a request ended: an answer worth keeping, or an error.
+
+    may_have_acted: an attempt was cut off after it was sent (a reset, a
+    read timeout, a gateway's 502/504), so the server may have carried
+    the request out whatever the final answer says.
+    """
+
+    answer: object = None
+    error: Exception = None
+    may_have_acted: bool = False
+
+
+@dataclasses.dataclass
+class _Attempt:
+    answer: object = None
+    error: Exception = None
+    judgement: Judgement = None  # None: not sent
+    generation: int = 0          # of the token it was sent with
+
+
+class Pipeline:
+    """The requests of one run: their stop, limiter, breaker and tokens.
+
+    limiter: how many requests are in flight (vbsclient.api.limiter);
+    by default no bound beyond the caller's threads.
+    """
+
+    def __init__(self, limiter=None, jitter=random.uniform,
+                 clock=time.monotonic):
+        # Set to stop sending (e.g. on a signal); requests in flight end.
+        self.stopping = threading.Event()
+        self.limiter = limiter or limiter_module.FixedLimit(
+            limiter_module.DEFAULT_MAX)
+        self.breaker = guards.Breaker()
+        self.tokens = guards.TokenGuard(clock)
+        # What the run found out about its endpoint (see client._Place).
+        self.facts = {}
+        self._jitter = jitter
+        self._clock = clock
+        self._news = threading.Condition()
+        self._answers = 0  # HTTP answers other than faults, so far
+
+    def stop(self):
+        """Send nothing more; wake every wait. Safe from a signal handler
+        only through a thread (see vbsclient.osc.backup): it takes locks.
+        """
+        self.stopping.set()
+        self.limiter.wake()
+        self.tokens.wake()
+        with self._news:
+            self._news.notify_all()
+
+    @property
+    def stopped(self):
+        return self.stopping.is_set()
+
+    def now(self):
+        return self._clock()
+
+    def send(self, place, method, path, settings, deadline, **kwargs):
+        """Send one request through `place` (a keystoneauth Adapter) until
+        it gets an answer worth keeping; return its Final.
+
+        deadline: a now() value by which the request gives up, time spent
+        waiting for a slot or a pause included.
+        """
+        may_have_acted = False
+        retried = renewed = 0
+        last = None
+        while True:
+            attempt = self._attempt(place, method, path, settings, deadline,
+                                    kwargs)
+            if attempt.judgement is None:
+                # Not sent (stopped, given up, out of time): what this
+                # request last met says more, if it was sent at all.
+                final = last or Final(error=attempt.error)
+                final.may_have_acted = may_have_acted
+                return final
+            judgement = attempt.judgement
+            if attempt.answer is None:
+                # Cut off after it was sent: it may have been done.
+                may_have_acted = may_have_acted or judgement.may_have_acted
+            last = Final(attempt.answer, attempt.error)
+            if judgement.verdict is Verdict.AUTH \
+                    and renewed < retry.MAX_UNAUTHORIZED \
+                    and self._renewed(attempt, place, deadline):
+                renewed += 1  # a new token: not a retry to count
+                continue
+            if judgement.retriable and retried < settings.retries \
+                    and self._pause(self._delay(judgement, retried),
+                                    deadline, judgement.verdict):
+                # A gateway's 502/504 may come after the work was done:
+                # what the retry meets must be read in that light.
+                may_have_acted = may_have_acted or judgement.may_have_acted
+                retried += 1
+                continue
+            last.may_have_acted = may_have_acted
+            return last
+
+    # -- one attempt ----------------------------------------------------------
+
+    def _attempt(self, place, method, path, settings, deadline, kwargs):
+        why_not = self._why_not_send(deadline)
+        if why_not is not None:
+            return _Attempt(error=why_not)
+        ticket = self.limiter.acquire(self.stopping, deadline)
+        if ticket is None:
+            return _Attempt(error=self._why_not_send(deadline)
+                            or _out_of_time())
+        attempt = _Attempt()
+        try:
+            # Again: the run may have stopped while this one queued.
+            attempt.error = self._why_not_send(deadline)
+            if attempt.error is None:
+                attempt = self._exchange(place, method, path, settings,
+                                         deadline, kwargs)
+        except Exception as exc:
+            # A surprise (a library's, or ours) is this request's failure,
+            # never a slot held for ever.
+            LOG.debug('unexpected error in a request', exc_info=True)
+            error = errors.VbsError('unexpected error: %s: %s' % (
+                type(exc).__name__, errors.one_line(exc)))
+            attempt = _Attempt(error=error,
+                               judgement=Judgement(Verdict.FINAL))
+        finally:
+            self.limiter.release(ticket, attempt.judgement)
+        return attempt
+
+    def _why_not_send(self, deadline):
+        """The error of a request that must not go out now, or None."""
+        if self.stopping.is_set():
+            return errors.Interrupted('not sent: the run was interrupted')
+        if self.breaker.reason is not None:
+            return errors.RunAborted('not sent: ' + self.breaker.reason)
+        if self._clock() >= deadline:
+            return _out_of_time()
+        return None
+
+    def _exchange(self, place, method, path, settings, deadline, kwargs):
+        generation = self.tokens.sending()
+        answer = error = None
+        try:
+            answer = transport.send(
+                place, method, path, settings.connect_timeout,
+                settings.read_timeout, budget=deadline - self._clock(),
+                **kwargs)
+        except errors.VbsError as exc:
+            error = exc
+        finally:
+            judgement = classify(answer, error)
+            self.tokens.answered(generation, judgement.answered and
+                                 judgement.verdict not in (Verdict.AUTH,
+                                                           Verdict.FAULT))
+            self.breaker.record(method, judgement.answered, error)
+        if judgement.answered and judgement.verdict is not Verdict.FAULT:
+            with self._news:
+                self._answers += 1
+                self._news.notify_all()
+        return _Attempt(answer, error, judgement, generation)
+
+    # -- between attempts -----------------------------------------------------
+
+    def _renewed(self, attempt, place, deadline):
+        """Whether a 401 is worth sending again, with a renewed token."""
+        if self.tokens.renew(attempt.generation, place.session,
+                             self.stopping, deadline):
+            return True
+        if self.tokens.exhausted:
+            self.breaker.abort('the VBS endpoint rejects even a new token: '
+                               '%s' % errors.ApiError.from_answer(
+                                   attempt.answer))
+        return False
+
+    def _delay(self, judgement, number):
+        if judgement.verdict is Verdict.THROTTLED \
+                and judgement.retry_after is not None:
+            seconds = judgement.retry_after
+        else:
+            seconds = retry.backoff(number, self._jitter)
+        LOG.debug('retry %d of a VBS request in %.2f s (%s)', number + 1,
+                  seconds, judgement.verdict.value)
+        return seconds
+
+    def _pause(self, seconds, deadline, verdict):
+        """Wait before the next attempt; False if the run stops, or the
+        pause would end past the deadline.
+
+        A fault's back-off is cut short once another request gets an
+        answer: the server works again (after an outage, every request
+        would otherwise sleep out its back-off with the server idle).
+        Throttling's pause is the server's to set, and runs its course.
+        """
+        start = self._clock()
+        if start + seconds >= deadline:
+            return False
+        end = start + seconds
+        with self._news:
+            seen = self._answers
+            while not self.stopping.is_set():
+                now = self._clock()
+                if verdict is Verdict.FAULT and self._answers != seen:
+                    end = min(end, now + self._jitter(
+                        0, retry.FIRST_DELAY / 2))
+                    seen = self._answers
+                if now >= end:
+                    return True
+                self._news.wait(end - now)
+        return False
+
+
+def _out_of_time():
+    return errors.TransportError(
+        'out of time: the backup\'s time budget (retries and waiting '
+        'included) ran out', may_have_reached_server=False, retriable=False)
