@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -39,7 +40,11 @@ from vbsclient.osc import hints
 from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
-EXIT_INTERRUPTED = 130
+# Signals that end a run as Ctrl-C does: stop sending, account for every
+# backup, report; the exit status is 128 + the signal's number (130, 143,
+# 129), as a shell reports a process the signal ended.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in
+                     ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, name))
 
 
 class VbsCommand:
@@ -158,7 +163,7 @@ class DeleteBackup(VbsCommand, command.Lister):
         return self.add_network_options(parser)
 
     def run_command(self, parsed_args):
-        self._bulk = None
+        self._bulk = self._signal = None
         if parsed_args.dry_run and parsed_args.formatter is None:
             parsed_args.formatter = 'table'  # a dry run exists to be read
         if parsed_args.formatter is None:
@@ -178,10 +183,10 @@ class DeleteBackup(VbsCommand, command.Lister):
         if self._bulk.interrupted:
             self._say('Interrupted: of %d backups, %s.' % (total, ', '.join(
                 '%d %s' % (counts[result], result.value)
-                for result in (Result.DELETED, Result.GONE,
-                               Result.ALREADY_MISSING, Result.FAILED,
-                               Result.NOT_ATTEMPTED))))
-            return EXIT_INTERRUPTED
+                for result in Result if counts[result] or
+                result in (Result.DELETED, Result.FAILED,
+                           Result.NOT_ATTEMPTED))))
+            return 128 + (self._signal or signal.SIGINT)
         failed = counts[Result.FAILED]
         if failed:
             raise exceptions.CommandError('%d of %d backups %s.' % (
@@ -225,12 +230,46 @@ class DeleteBackup(VbsCommand, command.Lister):
             dry_run=parsed_args.dry_run, parallel=parsed_args.parallel,
             progress=progress.Progress())
         try:
-            with _first_interrupt_stops(bulk):
+            with self._signals_stop(bulk):
                 yield from bulk.run(_arguments(parsed_args.backups),
                                     wait=parsed_args.wait,
                                     timeout=parsed_args.timeout)
         finally:
             bulk.progress.close()
+
+    @contextlib.contextmanager
+    def _signals_stop(self, bulk):
+        """The first SIGINT, SIGTERM or SIGHUP stops sending and lets the
+        run report; a second one ends the process at once.
+        """
+        self._signal = None
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread
+            return
+
+        def stop(signum, frame):
+            name = signal.Signals(signum).name
+            if self._signal is not None:
+                sys.stderr.write('\n%s again: aborting now\n' % name)
+                sys.stderr.flush()
+                os._exit(128 + self._signal)
+            self._signal = signum
+            bulk.progress.clear()
+            sys.stderr.write('\n%s: sending nothing more, finishing the '
+                             'requests in flight (%s again to abort)\n'
+                             % ('Interrupted' if signum == signal.SIGINT
+                                else name, 'Ctrl-C' if signum ==
+                                signal.SIGINT else name))
+            # In a thread: the stop takes locks this thread may hold.
+            threading.Thread(target=bulk.stop, daemon=True).start()
+
+        previous = {signum: signal.signal(signum, stop)
+                    for signum in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def _check_arguments(self, backups):
         """Bad input on the command line is one error before any request."""
@@ -393,29 +432,6 @@ def _escaped(values):
     return tuple('' if v is None
                  else safe_text.escape(v) if isinstance(v, str) else v
                  for v in values)
-
-
-@contextlib.contextmanager
-def _first_interrupt_stops(bulk):
-    """The first Ctrl-C stops sending and lets the run report; a second
-    one aborts at once (Python's default KeyboardInterrupt).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def stop(signum, frame):
-        signal.signal(signal.SIGINT, previous)
-        bulk.progress.clear()
-        sys.stderr.write('\nInterrupted: finishing the requests in flight '
-                         '(Ctrl-C again to abort)\n')
-        bulk.stop()
-
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _not_blank(text):
