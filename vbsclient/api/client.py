@@ -29,6 +29,7 @@ limits.
 """
 
 import copy
+import dataclasses
 import functools
 import importlib.metadata
 import json
@@ -103,7 +104,9 @@ class BackupClient:
         self.retries = retries
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self._place = _Place(self)
+        self._place = _Place(_Where(
+            session, self.api_version, service_type, interface, region_name,
+            endpoint_override))
         self._pipeline = None  # None: each request is a run of its own
         self._deadline = None  # the pipeline's now() by which to give up
 
@@ -370,14 +373,26 @@ class BackupClient:
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    """What finds the endpoints: the session and the catalog choices."""
+
+    session: object
+    api_version: str
+    service_type: str
+    interface: str
+    region_name: str
+    endpoint_override: str
+
+
 class _Place:
     """Where the APIs are, shared by a client and its copies: the adapters
     (each found once: VBS from the override or the catalog, Keystone from
     the catalog).
     """
 
-    def __init__(self, client):
-        self._client = client
+    def __init__(self, where):
+        self._where = where
         self._adapter = None
         self._identity = None
         self._lock = threading.Lock()
@@ -388,9 +403,9 @@ class _Place:
         with self._lock:
             if self._adapter is None:
                 url = self._url()
-                transport.mount(self._client.session, 1)
+                transport.mount(self._where.session, 1)
                 self._adapter = self._new_adapter(
-                    self._client.service_type, url)
+                    self._where.service_type, url)
             return self._adapter
 
     def identity(self):
@@ -404,12 +419,12 @@ class _Place:
             return self._identity
 
     def _new_adapter(self, service_type, url):
-        client = self._client
+        where = self._where
         return adapter.Adapter(
-            client.session,
+            where.session,
             service_type=service_type,
-            interface=client.interface,
-            region_name=client.region_name,
+            interface=where.interface,
+            region_name=where.region_name,
             endpoint_override=url,
             logger=LOG,
             # Retries are vbsclient.api.retry's; see why there.
@@ -424,11 +439,11 @@ class _Place:
         """Keystone's v3 root, from the catalog alone: no version
         discovery, so no request beyond those our timeouts bound.
         """
-        client = self._client
+        where = self._where
         try:
-            url = client.session.get_endpoint(
-                service_type='identity', interface=client.interface,
-                region_name=client.region_name)
+            url = where.session.get_endpoint(
+                service_type='identity', interface=where.interface,
+                region_name=where.region_name)
         except ksa_exceptions.ClientException as exc:
             url, why = None, errors.one_line(exc)
         else:
@@ -441,14 +456,14 @@ class _Place:
         return _VERSION_AT_END.sub('', url.rstrip('/')) + '/v3'
 
     def _url(self):
-        client = self._client
-        if client.endpoint_override:
+        where = self._where
+        if where.endpoint_override:
             # keystoneauth fills in %(project_id)s at request time.
-            return endpoint.check_override(client.endpoint_override)
+            return endpoint.check_override(where.endpoint_override)
         try:
             return endpoint.from_catalog(
-                client.session, client.service_type, client.interface,
-                client.region_name, client.api_version)
+                where.session, where.service_type, where.interface,
+                where.region_name, where.api_version)
         except ksa_exceptions.ClientException as exc:
             raise errors.EndpointNotFound(
                 'The VBS endpoint could not be found: %s'
