@@ -498,23 +498,31 @@ def test_an_id_named_again_after_an_interruption_gets_one_outcome():
 
 class ChainCloud:
     """Cinder's rules for one volume's chains, in memory: a backup with
-    incremental backups depending on it is refused; a delete takes effect
-    at once (the next GET answers 404).
+    incremental backups depending on it is refused, and so is one in a
+    status other than available or error; a delete takes effect at once
+    (the next GET answers 404), or after `linger` GETs of the backup in
+    status deleting.
     """
 
-    def __init__(self, cloud, chains):
+    def __init__(self, cloud, chains, statuses=(), linger=(), ends=()):
         # chains: lists of IDs, each a full backup then its incrementals.
+        # statuses: {ID: status} other than available; linger: {ID: how
+        # many GETs see it deleting once its delete is accepted}; ends:
+        # {ID: the status it then ends in} (default: it is gone).
         self.backups, self.deletes = {}, []
+        self.linger, self.ends = dict(linger), dict(ends)
         clock = 0
         for chain in chains:
             for position, backup_id in enumerate(chain):
                 clock += 1
                 self.backups[backup_id] = {
                     'id': backup_id, 'name': 'b%d' % clock,
-                    'volume_id': 'vol-1', 'status': 'available',
+                    'volume_id': 'vol-1',
+                    'status': dict(statuses).get(backup_id, 'available'),
                     'is_incremental': position > 0,
                     'parent_id': chain[position - 1] if position else None,
-                    'created_at': '2026-11-27T10:00:%02d' % clock}
+                    'created_at': '2026-11-27T10:%02d:%02d' % divmod(clock,
+                                                                     60)}
         one = re.compile(re.escape(BACKUPS_URL) + '/([0-9a-f-]{36})$')
         cloud.delete(one, json=self._delete)
         cloud.get(one, json=self._get)
@@ -534,17 +542,33 @@ class ChainCloud:
     def _delete(self, request, context):
         backup_id = request.path.rsplit('/', 1)[1]
         self.deletes.append(backup_id)
+        context.status_code = 400
+        if self.backups[backup_id]['status'] not in ('available', 'error'):
+            return {'badRequest': {'code': 400, 'message': 'Invalid backup: '
+                                   'Backup status must be available or '
+                                   'error'}}
         if self._children(backup_id):
-            context.status_code = 400
             return {'badRequest': {'code': 400, 'message': 'Invalid backup: '
                                    'Incremental backups exist for this '
                                    'backup.'}}
-        del self.backups[backup_id]
+        if backup_id in self.linger:
+            self.backups[backup_id]['status'] = 'deleting'
+        else:
+            del self.backups[backup_id]
         context.status_code = 202
         return None
 
     def _get(self, request, context):
-        backup = self.backups.get(request.path.rsplit('/', 1)[1])
+        backup_id = request.path.rsplit('/', 1)[1]
+        backup = self.backups.get(backup_id)
+        if backup is not None and backup['status'] == 'deleting' \
+                and backup_id in self.linger:
+            self.linger[backup_id] -= 1
+            if self.linger[backup_id] < 0 and backup_id in self.ends:
+                backup['status'] = self.ends[backup_id]
+            elif self.linger[backup_id] < 0:
+                del self.backups[backup_id]  # now it is gone
+                backup = None
         if backup is None:
             context.status_code = 404
             return NOT_FOUND
@@ -599,3 +623,169 @@ def test_a_dry_run_shows_the_order_and_flags_unnamed_dependents(client,
         (whole[1], 'would-delete'), (whole[0], 'would-delete')]
     assert cut[1] in outcomes[1].reason and cut[2] in outcomes[1].reason
     assert not chain_cloud.deletes
+
+
+def test_a_dry_run_fails_a_parent_whose_dependents_cannot_be_listed(
+        client, cloud):
+    chain = _ids(2, 6)
+    ChainCloud(cloud, [chain])
+    cloud.get(re.compile(re.escape(BACKUPS_URL) + r'/detail'),
+              status_code=500, json={'computeFault': {
+                  'message': 'The list broke', 'code': 500}},
+              headers={'x-openstack-request-id': 'req-list'})
+    outcomes = delete(client, chain, dry_run=True)
+    parent = next(o for o in outcomes if o.backup_id == chain[0])
+    assert parent.result == 'failed'
+    assert 'could not be listed' in parent.reason
+    assert 'The list broke' in parent.reason
+    assert parent.request_id == 'req-list'
+
+
+def test_a_parent_whose_volume_cannot_be_listed_fails_with_the_lists_error(
+        client, cloud):
+    chain = _ids(2, 17)
+    chain_cloud = ChainCloud(cloud, [chain])
+    cloud.get(re.compile(re.escape(BACKUPS_URL) + r'/detail'),
+              status_code=500, json={'computeFault': {
+                  'message': 'The list broke', 'code': 500}},
+              headers={'x-openstack-request-id': 'req-list'})
+    [outcome] = delete(client, chain[:1])
+    assert outcome.failed
+    assert 'Incremental backups exist' in outcome.reason
+    assert 'could not be listed: The list broke' in outcome.reason
+    assert outcome.request_id == 'req-list'
+    assert chain_cloud.deletes == chain[:1]
+
+
+@pytest.mark.parametrize('named', [2, 3])
+def test_a_dry_run_fails_parents_of_a_backup_in_creating(client, cloud,
+                                                         named):
+    chain = _ids(3, 7)
+    ChainCloud(cloud, [chain], statuses={chain[2]: 'creating'})
+    outcomes = delete(client, chain[:named], dry_run=True)
+    parents = [o for o in outcomes if o.backup_id in chain[:2]]
+    assert [o.result for o in parents] == ['failed', 'failed']
+    for parent in parents:
+        assert chain[2] in parent.reason and 'creating' in parent.reason
+
+
+def test_a_backup_in_creating_fails_its_parent_with_no_delete_sent_again(
+        client, cloud):
+    chain = _ids(2, 8)
+    chain_cloud = ChainCloud(cloud, [chain],
+                             statuses={chain[1]: 'creating'})
+    [outcome] = delete(client, chain[:1], wait=True)
+    assert outcome.failed
+    assert 'Incremental backups exist' in outcome.reason
+    assert chain[1] in outcome.reason and 'creating' in outcome.reason
+    assert chain_cloud.deletes == chain[:1]
+
+
+def _deleting_forever(cloud, chain):
+    return ChainCloud(cloud, [chain],
+                      linger={backup_id: 10 ** 6 for backup_id in chain})
+
+
+@pytest.mark.parametrize('named, who', [
+    (2, 'deleted by this run'), (1, 'being deleted by others')])
+def test_a_timeout_tells_dependents_of_this_run_from_others(client, cloud,
+                                                            named, who):
+    # The incremental is deleted by this run, or by someone else; either
+    # way it is not gone within the timeout.
+    chain = _ids(2, 9)
+    chain_cloud = _deleting_forever(cloud, chain)
+    if named == 1:
+        chain_cloud.backups[chain[1]]['status'] = 'deleting'
+    clock = FakeClock()
+    full = delete(client, chain[:named], timeout=60, clock=clock)[0]
+    assert full.failed
+    assert 'does not delete' not in full.reason
+    assert ('its incremental backups %s were not gone within 60 s: %s'
+            % (who, chain[1])) in full.reason
+    assert clock.now == 60
+
+
+def test_an_accepted_incremental_stays_deleted_at_the_timeout(client, cloud):
+    chain = _ids(2, 10)
+    _deleting_forever(cloud, chain)
+    full, incremental = delete(client, chain, timeout=30)
+    assert incremental.result == 'deleted' and incremental.reason is None
+    assert full.failed
+    assert 'deleted by this run were not gone within 30 s' in full.reason
+    assert chain[1] in full.reason
+
+
+def test_a_dependent_deleted_elsewhere_is_waited_for(client, cloud):
+    chain = _ids(3, 11)
+    chain_cloud = ChainCloud(cloud, [chain], statuses={chain[2]: 'deleting'},
+                             linger={chain[2]: 2})
+    outcomes = delete(client, chain[:2])
+    assert [o.result for o in outcomes] == ['deleted', 'deleted']
+    assert chain_cloud.backups == {}
+
+
+def test_a_long_chain_named_oldest_first_costs_few_requests(client, cloud):
+    chain = _ids(51, 12)
+    chain_cloud = ChainCloud(cloud, [chain])
+    outcomes = delete(client, chain)
+    assert {o.result for o in outcomes} == {'deleted'}
+    assert chain_cloud.backups == {}
+    assert len(vbs_calls(cloud)) <= 3 * len(chain)
+    assert sum('/detail' in c.url for c in vbs_calls(cloud)) == 1
+
+
+def test_a_dependent_that_ends_in_error_deleting_fails_only_its_parent(
+        client, cloud):
+    chain = _ids(2, 13)
+    chain_cloud = ChainCloud(cloud, [chain], linger={chain[1]: 1},
+                             ends={chain[1]: 'error_deleting'})
+    full, incremental = delete(client, chain)
+    assert incremental.result == 'deleted'  # accepted: that much is known
+    assert full.failed
+    assert ('its incremental backups ended in status error_deleting: %s'
+            % chain[1]) in full.reason
+    assert chain_cloud.deletes.count(chain[0]) == 2
+
+
+def test_a_parent_whose_dependent_parent_failed_is_not_sent_again(client,
+                                                                  cloud):
+    chain = _ids(3, 14)
+    chain_cloud = _deleting_forever(cloud, chain)
+    full, middle, newest = delete(client, chain, timeout=30)
+    assert newest.result == 'deleted'
+    assert 'deleted by this run were not gone within 30 s' in middle.reason
+    assert full.failed
+    assert ('incremental backups that depend on it were not deleted: %s'
+            % chain[1]) in full.reason
+    assert chain_cloud.deletes.count(chain[0]) == 1
+
+
+def test_a_stop_in_the_chain_phase_sends_nothing_more(client, cloud):
+    chain = _ids(3, 15)
+    chain_cloud = ChainCloud(cloud, [chain], statuses={chain[2]: 'deleting'},
+                             linger={chain[2]: 10 ** 6})
+    bulk = deletion.BulkDelete(client)
+    clock = FakeClock()
+
+    def sleep(seconds):
+        bulk.stop()  # Ctrl-C while waiting for chain[2]
+        clock.sleep(seconds)
+
+    full, middle = bulk.run(chain[:2], timeout=600, sleep=sleep, clock=clock)
+    for parent in (full, middle):
+        assert parent.failed
+        assert 'Incremental backups exist' in parent.reason
+        assert 'interrupted before it was sent again' in parent.reason
+    assert chain_cloud.deletes.count(chain[0]) == 1
+    assert chain_cloud.deletes.count(chain[1]) == 2
+    assert len(clock.sleeps) == 1
+
+
+def test_a_dry_run_waits_for_a_dependent_deleted_elsewhere(client, cloud):
+    chain = _ids(3, 16)
+    ChainCloud(cloud, [chain], statuses={chain[2]: 'deleting'})
+    middle, full = delete(client, chain[:2], dry_run=True)
+    assert (full.backup_id, full.result) == (chain[0], 'would-delete')
+    assert full.reason == ('after the 2 incremental backup(s) that depend on '
+                           'it are gone, 1 of them being deleted by others')
+    assert middle.result == 'would-delete'

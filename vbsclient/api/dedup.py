@@ -31,13 +31,21 @@ class Claims:
 
     def claim(self, backup_id):
         """True the first time a backup comes up."""
-        key = uuid.UUID(backup_id).int if ids.is_uuid(backup_id) \
-            else backup_id
+        key = _key(backup_id)
         with self._lock:
             if key in self._claimed:
                 return False
             self._claimed.add(key)
             return True
+
+    def __contains__(self, backup_id):
+        """Whether a backup came up (was claimed) in this run."""
+        with self._lock:
+            return _key(backup_id) in self._claimed
+
+
+def _key(backup_id):
+    return uuid.UUID(backup_id).int if ids.is_uuid(backup_id) else backup_id
 
 
 def unique_names(arguments):

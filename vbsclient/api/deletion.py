@@ -25,12 +25,13 @@ must wait for its incremental backups).
 Backups that depend on each other (an incremental chain) may be named in
 any order: a delete the server refuses because incremental backups exist
 is sent again once those named in the same run are gone
-(vbsclient.api.chains).
+(vbsclient.api.chainrun).
 """
 
 import collections
 import time
 
+from vbsclient.api import chainrun
 from vbsclient.api import chains
 from vbsclient.api import concurrency
 from vbsclient.api import dedup
@@ -272,82 +273,27 @@ class BulkDelete:
     # -- incremental chains ---------------------------------------------------
 
     def _delete_chains(self, outcomes):
-        """Send again each delete refused because incremental backups
-        depend on it, once those named in this run are gone: one round per
-        level of the chains, until a round changes nothing.
+        """Delete the backups refused because incremental backups depend
+        on them, once those are gone (vbsclient.api.chainrun).
         """
-        named = {o.backup_id: o for o in outcomes if o.backup_id}
-        blocked = [o for o in outcomes if o.blocked_by_dependents]
-        while blocked and not self.interrupted:
-            waits = self._dependents_to_wait_for(blocked, named)
-            self._wait_until_gone([o for o in set().union(*waits.values())
-                                   if o.result is Result.DELETED])
-            accepted = 0
-            for parent in waits:
-                self._delete(self._backup_client(), parent)
-                accepted += parent.result is Result.DELETED
-            blocked = [o for o in blocked if o.blocked_by_dependents]
-            if not accepted:
-                break
-        for parent in blocked:  # nothing more this run can do for them
-            self._dependents_to_wait_for([parent], {})
-
-    def _dependents_to_wait_for(self, parents, named):
-        """{parent: outcomes of its dependents named in this run}, for the
-        parents that can still be deleted. A parent with a dependent that
-        this run does not delete fails now, naming what is in its way.
-        """
-        waits, volumes = {}, {}
-        for parent in parents:
-            found = self._dependents(parent, volumes)
-            if found is None:
-                continue  # its record is unreadable: its error stands
-            ours = [named.get(b['id']) for b in found]
-            in_the_way = [b for b, o in zip(found, ours)
-                          if o is None or (o.failed
-                                           and not o.blocked_by_dependents)]
-            if in_the_way:
-                parent.fail(_blocked_error(parent.error, in_the_way))
-            else:
-                waits[parent] = ours
-        return waits
-
-    def _dependents(self, outcome, volumes):
-        """The backups that depend on this one (records), or None."""
-        client = self._backup_client()
-        record = self._records.get(outcome.backup_id)
-        try:
-            record = record or client.get(outcome.backup_id)
-            volume = record.get('volume_id')
-            if volume not in volumes:
-                volumes[volume] = list(client.list(detailed=True,
-                                                   volume_id=volume))
-        except errors.VbsError:
-            return None
-        return chains.dependents(record, volumes[volume])
+        self._chains().delete(outcomes)
 
     def _plan(self, outcomes):
-        """A dry run's outcomes in the order a run would delete them:
-        incremental backups before the backups they depend on. A backup
-        with dependents that are not named fails the dry run.
-        """
-        named = {o.backup_id: o for o in outcomes
-                 if o.result is Result.WOULD_DELETE}
-        step, volumes = {}, {}
-        for outcome in named.values():
-            record = self._records[outcome.backup_id]
-            if not record.get('has_dependent_backups'):
-                continue
-            found = self._dependents(outcome, volumes) or []
-            in_the_way = [b for b in found if b['id'] not in named]
-            if in_the_way:
-                outcome.fail(_blocked_error(None, in_the_way))
-            elif found:
-                step[outcome.backup_id] = len(found)
-                outcome.would_delete(
-                    'after its %d incremental backup(s) named here are gone'
-                    % len(found))
-        return sorted(outcomes, key=lambda o: step.get(o.backup_id, 0))
+        """A dry run's outcomes in the order a run would delete them."""
+        return self._chains().order(outcomes, self._records)
+
+    def _chains(self):
+        return chainrun.ChainRun(
+            self._backup_client, self._delete, self.pipeline.stopping,
+            self._start_waiting, self._timeout, self.parallel,
+            ours=self._claims.__contains__, force=self.force,
+            progress=self.progress, sleep=self._sleep, clock=self._clock)
+
+    def _start_waiting(self):
+        """The deadline that all waiting shares, from the first wait on."""
+        if self._wait_deadline is None:
+            self._wait_deadline = self._clock() + self._timeout
+        return self._wait_deadline
 
     # -- waiting --------------------------------------------------------------
 
@@ -392,21 +338,6 @@ def _poll(client, outcome, last_seen):
         return True
     last_seen[outcome.backup_id] = record.get('status')
     return False
-
-
-def _blocked_error(error, in_the_way):
-    """The failure of a backup that incremental backups still depend on."""
-    if isinstance(error, errors.ApiError):
-        return errors.ApiError(
-            error.status_code, error.message, error.error_code,
-            error.request_id, hint=_in_the_way(in_the_way))
-    return errors.VbsError('Incremental backups depend on it: %s'
-                           % _in_the_way(in_the_way))
-
-
-def _in_the_way(backups):
-    return ('incremental backups of its volume that this run does not '
-            'delete depend on it: %s' % chains.describe(backups))
 
 
 def _look_up(client, backup_id):

@@ -27,18 +27,19 @@ MAX_DELAY = 10.0
 
 
 def wait_for(items, check, timeout, parallel, stop, sleep=None,
-             clock=time.monotonic, on_round=None):
+             clock=time.monotonic, on_round=None, first_delay=FIRST_DELAY):
     """Return the items still not done when the waiting ended.
 
     check(item) -> True once the item is done (whatever its end); it must
     not raise. on_round(pending) is called before each round of polls.
     sleep(seconds) pauses (default: the stop event's wait, so a stop ends
-    a pause at once).
+    a pause at once). The pauses start at first_delay and double, up to
+    MAX_DELAY.
     """
     sleep = sleep or stop.wait
     pending = list(items)
     deadline = clock() + timeout
-    delay = FIRST_DELAY
+    delay = first_delay
     while pending:
         if on_round:
             on_round(pending)

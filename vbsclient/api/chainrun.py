@@ -1,0 +1,226 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The chain phase of a deletion run: the backups whose delete was refused
+because incremental backups depend on them (vbsclient.api.chains).
+
+One detailed list per volume, for the whole phase, then chains.plan();
+the parents go wave by wave. Each parent's delete is tried first (once
+its dependents are gone it is accepted, with no poll); only if it is
+refused again are the dependents it waits for polled, until they are
+gone, and the delete sent again. The wait never changes a dependent's
+own outcome: if a dependent does not go, only its parent fails.
+"""
+
+import threading
+import time
+
+from vbsclient.api import chains
+from vbsclient.api import concurrency
+from vbsclient.api import errors
+from vbsclient.api.outcome import Result
+from vbsclient.api import waiter
+
+_ON_ITS_WAY = (Result.DELETED, Result.GONE, Result.WOULD_DELETE)
+# A dependent accepted a moment ago is often gone within a second: the
+# polls start sooner than --wait's.
+FIRST_DELAY = 0.1
+
+
+class ChainRun:
+    """client_for(): a client bound to one backup's budget;
+    delete(client, outcome): one backup's delete (accepted, blocked or
+    failed); stopping: the run's stop event; deadline(): the run's shared
+    deadline for all waiting (started by the first call); ours(ID):
+    whether this run named a backup it is not handing over here;
+    progress.waiting(N) is told, wave by wave, how many parents are left.
+    """
+
+    def __init__(self, client_for, delete, stopping, deadline, timeout,
+                 parallel, ours=None, force=False, progress=None,
+                 sleep=None, clock=time.monotonic):
+        self._client_for, self._delete = client_for, delete
+        self._stopping, self._deadline = stopping, deadline
+        self._timeout, self._parallel = timeout, parallel
+        self._ours, self._force = ours or (lambda backup_id: False), force
+        self._sleep, self._clock = sleep, clock
+        self._progress = progress  # .waiting(parents still to go)
+        self._records, self._named = {}, {}
+
+    def delete(self, outcomes):
+        """Delete the parents among `outcomes` that were refused (blocked):
+        each ends accepted or failed. Nothing is sent after a stop: a
+        parent not sent again fails, its delete refused, "interrupted".
+        """
+        parents = [o for o in outcomes if o.blocked_by_dependents]
+        if parents:
+            for wave in self._plan(outcomes, parents, {}).waves():
+                if self._progress:
+                    self._progress.waiting(sum(p.blocked_by_dependents
+                                               for p in parents))
+                list(concurrency.ordered_map(
+                    self._step, wave, self._parallel, stop=self._stopping,
+                    skipped=lambda step: None))
+        for parent in (p for p in parents if p.blocked_by_dependents):
+            _fail(parent, 'the run was interrupted before it was sent '
+                          'again')
+
+    def order(self, outcomes, records):
+        """A dry run's outcomes (records: ID -> each one's record) in the
+        order a run would delete them; a parent that cannot go fails.
+        """
+        parents = [o for o in outcomes if o.result is Result.WOULD_DELETE
+                   and records[o.backup_id].get('has_dependent_backups')]
+        steps = {s.parent: s for s in self._plan(outcomes, parents,
+                                                 records).steps}
+        for step in steps.values():
+            if step.dependents:
+                self._named[step.parent].would_delete(
+                    'after the %d incremental backup(s) that depend on it '
+                    'are gone%s' % (step.dependents, _elsewhere(step)))
+        return sorted(outcomes, key=lambda o: steps[o.backup_id].wave + 1
+                      if o.backup_id in steps else 0)
+
+    def _plan(self, outcomes, parents, known):
+        self._records = self._learn(parents, dict(known))
+        self._named = {o.backup_id: o for o in outcomes if o.backup_id and (
+            o.blocked_by_dependents or o.result in _ON_ITS_WAY)}
+        # A dry run's would-delete is on its way only in a status that a
+        # delete can take; a real run's accepted delete is, whatever.
+        named = [i for i, o in self._named.items()
+                 if o.result is not Result.WOULD_DELETE or chains.on_its_way(
+                     self._records.get(i, {}), self._force)]
+        parents = [p for p in parents if p.backup_id in self._records
+                   and (p.blocked_by_dependents or not p.failed)]
+        plan = chains.plan([self._records[p.backup_id] for p in parents],
+                           self._records.values(), named)
+        for refusal in plan.refusals.values():
+            _fail(self._named[refusal.parent], 'incremental backups of its '
+                  'volume that this run does not delete depend on it: %s'
+                  % chains.describe(refusal.in_the_way, total=refusal.count,
+                                    status=True))
+        return plan
+
+    def _learn(self, parents, records):
+        """Add the records of the parents' volumes: one detailed list per
+        volume (a parent's own GET only while its volume is not listed).
+        """
+        listed, lock = {}, threading.Lock()  # volume -> [done, error]
+
+        def learn(parent):
+            client = self._client_for()
+            try:
+                record = (records.get(parent.backup_id)
+                          or client.get(parent.backup_id))
+                volume = record.get('volume_id')
+                if not volume:
+                    raise errors.VbsError('its record names no volume')
+                with lock:
+                    mine = volume not in listed
+                    done = listed.setdefault(volume, [threading.Event()])
+                if mine:
+                    try:
+                        records.update((b['id'], b) for b in client.list(
+                            detailed=True, volume_id=volume))
+                    except errors.VbsError as exc:
+                        done.append(exc)
+                    finally:
+                        done[0].set()
+                done[0].wait()
+                if len(done) > 1:
+                    raise done[1]
+                records.setdefault(parent.backup_id, record)
+            except errors.VbsError as exc:
+                if not self._stopping.is_set():  # else: interrupted
+                    _fail(parent, 'the backups that depend on it could not '
+                                  'be listed: %s' % exc, exc)
+        list(concurrency.ordered_map(learn, parents, self._parallel,
+                                     stop=self._stopping,
+                                     skipped=lambda parent: None))
+        return records
+
+    def _step(self, step):
+        parent = self._named[step.parent]
+        lost = [w for w in step.waits if w in self._named
+                and self._named[w].result not in _ON_ITS_WAY]
+        if lost:
+            return _fail(parent, 'incremental backups that depend on it '
+                                 'were not deleted: %s' % self._about(lost))
+        self._send(parent)
+        if not parent.blocked_by_dependents:
+            return  # accepted, or failed for a reason of its own
+        if not step.waits:
+            return _fail(parent, 'refused again, although the list of its '
+                                 'volume shows no backup depending on it')
+        ended = set()
+        pending = waiter.wait_for(
+            step.waits, lambda w: self._gone(w, ended),
+            max(0.0, self._deadline() - self._clock()), self._parallel,
+            self._stopping, sleep=self._sleep, clock=self._clock,
+            first_delay=FIRST_DELAY)
+        if ended:
+            _fail(parent, 'its incremental backups ended in status '
+                          'error_deleting: %s' % self._about(ended))
+        elif pending and not self._stopping.is_set():
+            _fail(parent, self._not_gone(pending))
+        elif not self._stopping.is_set():
+            self._send(parent)
+            if parent.blocked_by_dependents:
+                _fail(parent, 'refused again once the incremental backups '
+                              'it waited for were gone')
+
+    def _send(self, parent):
+        self._delete(self._client_for(), parent)
+        if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
+            _fail(parent, 'the run was interrupted before it was sent '
+                          'again')
+
+    def _gone(self, backup_id, ended):
+        """Poll one dependent: True once it is gone or error_deleting."""
+        try:
+            status = self._client_for().get(backup_id).get('status')
+        except errors.NotFound:
+            return True
+        except errors.VbsError:
+            return False  # a passing failure must not end the wait
+        if status == 'error_deleting':
+            ended.add(backup_id)
+        return status == 'error_deleting'
+
+    def _not_gone(self, pending):
+        mine = [w for w in pending if w in self._named or self._ours(w)]
+        others = [w for w in pending if w not in mine]
+        return '; '.join(
+            'its incremental backups %s were not gone within %g s: %s'
+            % (who, self._timeout, self._about(ids)) for who, ids in
+            (('deleted by this run', mine), ('being deleted by others',
+                                             others)) if ids)
+
+    def _about(self, ids):
+        return chains.describe([self._records.get(i, {'id': i})
+                                for i in sorted(ids)])
+
+
+def _elsewhere(step):
+    return (', %d of them being deleted by others' % step.elsewhere
+            if step.elsewhere else '')
+
+
+def _fail(outcome, hint, cause=None):
+    """Fail a parent: the refusal it got (if any), with what keeps it."""
+    error = outcome.error
+    if isinstance(error, errors.ApiError):
+        error = errors.ApiError(error.status_code, error.message,
+                                error.error_code, error.request_id, hint=hint)
+    else:
+        error = errors.VbsError(hint[0].upper() + hint[1:])
+    outcome.fail(error, getattr(cause, 'request_id', None))
