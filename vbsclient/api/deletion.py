@@ -213,8 +213,9 @@ class BulkDelete:
         """
         record, _ = _look_up(client, outcome.backup_id)
         if record is not None and record.get('status') == 'deleting':
-            outcome.accepted(None, 'already being deleted (status '
-                                   'deleting) when this run asked')
+            outcome.accepted(exc.request_id, 'already being deleted '
+                                             '(status deleting) when this '
+                                             'run asked')
         else:
             outcome.fail(exc)
 
