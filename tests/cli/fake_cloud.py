@@ -18,6 +18,7 @@ Keystone and Cinder. Its bodies are built from answers recorded on the
 real ones (tests/fixtures), so they have the same keys and shapes.
 """
 
+import datetime
 import http.server
 import json
 import threading
@@ -32,6 +33,46 @@ from tests.fixtures import recorded
 PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00'
 PASSWORD = 'fake-cloud-password-53cr3t'
 
+# Keystone's answer to a request whose token it does not accept.
+UNAUTHORIZED = {'error': {
+    'code': 401, 'title': 'Unauthorized',
+    'message': 'The request you have made requires authentication.'}}
+# Cinder's refusal to delete a backup in another status (e.g. deleting).
+STATUS_REFUSED = {'badRequest': {
+    'message': 'Invalid backup: Backup status must be available or error',
+    'code': 400}}
+# Cinder deletes only these; any other status is STATUS_REFUSED.
+DELETABLE = ('available', 'error')
+# Where the created_at of the backups of a chains cloud starts.
+_EPOCH = datetime.datetime(2026, 1, 1)
+
+
+class Request(tuple):
+    """One request as it arrived: (method, path, headers), as before.
+
+    at: its arrival, time.monotonic() (system-wide on Linux, so a test can
+    set it against when it sent a signal); status: the answer's, once
+    sent (None for an answer without one, e.g. a hang).
+    """
+
+    def __new__(cls, method, path, headers, at):
+        request = super().__new__(cls, (method, path, headers))
+        request.at = at
+        request.status = None
+        return request
+
+    @property
+    def method(self):
+        return self[0]
+
+    @property
+    def path(self):
+        return self[1]
+
+    @property
+    def headers(self):
+        return self[2]
+
 
 class FakeCloud:
     """Backups held in memory; every request is recorded.
@@ -43,9 +84,36 @@ class FakeCloud:
     reject_tokens: every VBS request gets 401, whatever its token.
     page_size: the most backups a list page holds (Cinder's
     osapi_max_limit); None: no such bound.
+
+    Opt-in, off by default (then a DELETE removes any backup at once):
+
+    delete_duration: Cinder's deletion. A DELETE moves the backup to
+    status "deleting", and it disappears this many seconds later (0: at
+    the next request); a DELETE of a backup in any status but available
+    or error is refused (400, STATUS_REFUSED). add_deleting() seeds
+    backups already deleting.
+    chains: Cinder's incremental chains. An incremental backup's parent is
+    the newest backup of its volume made before it (created_at and
+    data_timestamp order them; add_backup numbers them); a backup with a
+    dependent (until that one has disappeared) shows
+    has_dependent_backups true, and its DELETE is refused (400,
+    "Incremental backups exist for this backup."). add_chain() makes one.
+    token_lifetime: seconds a token is good for, from its issue; a VBS
+    request with an expired or unknown token gets Keystone's 401. The
+    token itself still says it lasts an hour: a server that expires
+    tokens early (revoked, or a shorter lifetime than it announces) is
+    learnt of only through the 401s, which is what a run must cope with.
+    answer_headers: headers added to the VBS API's own answers (not to
+    misbehave's): a dict, or a callable (method, path, status) -> dict.
+
+    Every request is recorded (requests: Request tuples, with arrival
+    time and status); tokens_issued and token_issued_at say when tokens
+    were issued, tokens_rejected how many requests met an expired one.
     """
 
-    def __init__(self, delete_delay=0.0, misbehave=None, page_size=None):
+    def __init__(self, delete_delay=0.0, misbehave=None, page_size=None,
+                 delete_duration=None, chains=False, token_lifetime=None,
+                 answer_headers=None):
         self.misbehave = misbehave
         self.reject_tokens = False
         self.page_size = page_size
@@ -54,11 +122,19 @@ class FakeCloud:
         self.projects = {PROJECT_ID: 'operators'}
         self.requests = []
         self.tokens_issued = []
+        self.token_issued_at = {}  # token -> time.monotonic() of its issue
+        self.tokens_rejected = 0
         self.delete_delay = delete_delay
+        self.delete_duration = delete_duration
+        self.chains = chains
+        self.token_lifetime = token_lifetime
+        self.answer_headers = answer_headers
+        self.parents = {}   # incremental backup ID -> its parent's ID
+        self.vanish_at = {}  # backup ID -> when it disappears (monotonic)
+        self._made = 0      # backups numbered so far (chains)
         self.lock = threading.Lock()
         handler = type('Handler', (_Handler,), {'cloud': self})
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                      handler)
+        self.server = _Server(('127.0.0.1', 0), handler)
         self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever,
                                         daemon=True)
@@ -78,9 +154,107 @@ class FakeCloud:
         backup_id = str(uuid.uuid4())
         defaults = {'status': 'available', 'volume_id': str(uuid.uuid4()),
                     'has_dependent_backups': False}
-        self.backups[backup_id] = recorded.backup(
-            backup_id, name=name, **dict(defaults, **fields))
+        if self.chains:
+            # Each made after the one before, as a chain needs.
+            self._made += 1
+            made = (_EPOCH + datetime.timedelta(seconds=self._made)
+                    ).strftime('%Y-%m-%dT%H:%M:%S.%f')
+            defaults.update(created_at=made, updated_at=made,
+                            data_timestamp=made, is_incremental=False)
+        record = recorded.backup(backup_id, name=name,
+                                 **dict(defaults, **fields))
+        with self.lock:
+            if self.chains and record.get('is_incremental'):
+                parent = self._parent_of(record)
+                if parent is not None:
+                    self.parents[backup_id] = parent
+            self.backups[backup_id] = record
         return backup_id
+
+    def add_deleting(self, name, vanish_after=None, **fields):
+        """A backup already in status "deleting", which disappears
+        `vanish_after` seconds from now (None: never).
+        """
+        backup_id = self.add_backup(name, status='deleting', **fields)
+        if vanish_after is not None:
+            with self.lock:
+                self.vanish_at[backup_id] = time.monotonic() + vanish_after
+        return backup_id
+
+    def add_chain(self, incrementals, name='chain', volume_id=None):
+        """One full backup of a volume and `incrementals` incremental ones
+        after it, each depending on the one before; their IDs, oldest
+        first. Turns Cinder's chain rule (chains) on.
+        """
+        self.chains = True
+        volume_id = volume_id or str(uuid.uuid4())
+        chain = [self.add_backup('%s-full' % name, volume_id=volume_id)]
+        for n in range(1, incrementals + 1):
+            chain.append(self.add_backup('%s-incr-%d' % (name, n),
+                                         volume_id=volume_id,
+                                         is_incremental=True))
+        return chain
+
+    def remaining(self):
+        """The IDs of the backups the server still holds."""
+        with self.lock:
+            self._expire()
+            return set(self.backups)
+
+    def dependents(self, backup_id):
+        """IDs of the backups that depend on this one (chains)."""
+        return [child for child, parent in self.parents.items()
+                if parent == backup_id and child in self.backups]
+
+    def _parent_of(self, record):
+        """The newest backup of the record's volume made before it."""
+        before = [b for b in self.backups.values()
+                  if b['volume_id'] == record['volume_id']
+                  and _made(b) < _made(record)]
+        return max(before, key=_made)['id'] if before else None
+
+    def _expire(self):
+        """Remove the backups whose deletion has ended (under the lock)."""
+        now = time.monotonic()
+        for backup_id, when in list(self.vanish_at.items()):
+            if when <= now:
+                del self.vanish_at[backup_id]
+                self.backups.pop(backup_id, None)
+                self.parents.pop(backup_id, None)
+
+    def _refusal(self, backup):
+        """Cinder's 400 body for deleting this backup now, or None."""
+        if self.delete_duration is not None and \
+                backup.get('status') not in DELETABLE:
+            return STATUS_REFUSED
+        if self.chains and self.dependents(backup['id']):
+            return recorded.incremental_backups_exist()
+        return None
+
+    def _start_deletion(self, backup_id):
+        """A DELETE accepted (under the lock)."""
+        if self.delete_duration is None:
+            del self.backups[backup_id]
+            self.parents.pop(backup_id, None)
+            return
+        self.backups[backup_id]['status'] = 'deleting'
+        self.vanish_at[backup_id] = time.monotonic() + self.delete_duration
+        if not self.delete_duration:
+            self._expire()
+
+    def shown(self, backup):
+        """The record as the API shows it now."""
+        if not self.chains:
+            return backup
+        return dict(backup, has_dependent_backups=bool(
+            self.dependents(backup['id'])))
+
+    def token_accepted(self, token, at):
+        """Whether a VBS request with this token, arrived at `at`, is."""
+        if self.token_lifetime is None:
+            return True
+        issued = self.token_issued_at.get(token)
+        return issued is not None and at - issued < self.token_lifetime
 
     def add_volume(self, name):
         volume_id = str(uuid.uuid4())
@@ -127,8 +301,15 @@ class FakeCloud:
         return token
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # Room for a run's parallel connections (the default backlog is 5:
+    # with more, connections wait for SYN retransmits, a second each).
+    request_queue_size = 128
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     cloud = None
+    _record = None
 
     def log_message(self, *args):
         pass
@@ -143,9 +324,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._dispatch('DELETE')
 
     def _dispatch(self, method):
+        arrived = time.monotonic()
         length = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(length) if length else b''
-        self.cloud.requests.append((method, self.path, dict(self.headers)))
+        self._record = Request(method, self.path, dict(self.headers),
+                               arrived)
+        self.cloud.requests.append(self._record)
         url = urllib.parse.urlsplit(self.path)
         parts = [p for p in url.path.split('/') if p]
         if parts[:1] == ['identity']:
@@ -154,9 +338,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(401, {'error': {
                 'message': 'The request you have made requires '
                            'authentication.', 'code': 401}})
+        if parts[:1] == ['vbs'] and not self.cloud.token_accepted(
+                self.headers.get('X-Auth-Token'), arrived):
+            with self.cloud.lock:
+                self.cloud.tokens_rejected += 1
+            return self._send(401, UNAUTHORIZED)
         answer = self.cloud.misbehave and self.cloud.misbehave(method,
                                                                self.path)
         if answer is not None:
+            self._record.status = getattr(answer, 'status', None)
             return answer.send(self)
         if parts[:1] == ['vbs'] and len(parts) >= 4 and parts[3] == 'backups':
             return self._backups(method, parts[4:], url.query)
@@ -178,6 +368,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             token = 'gAAAAAB-fake-token-%s' % uuid.uuid4().hex
             with self.cloud.lock:
                 self.cloud.tokens_issued.append(token)
+                self.cloud.token_issued_at[token] = time.monotonic()
             return self._send(201, self.cloud.token_body(),
                               {'X-Subject-Token': token})
         versions = fixture.DiscoveryList(href=self.cloud.url + '/identity/',
@@ -194,12 +385,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         backup_id = rest[0] if len(rest) == 1 else None
         if method == 'DELETE' and self.cloud.delete_delay:
             time.sleep(self.cloud.delete_delay)
+        refusal = None
         with self.cloud.lock:
+            self.cloud._expire()
             backup = backups.get(backup_id)
             if backup is not None and method == 'DELETE':
-                del backups[backup_id]
+                refusal = self.cloud._refusal(backup)
+                if refusal is None:
+                    self.cloud._start_deletion(backup_id)
+            elif backup is not None:
+                backup = self.cloud.shown(backup)
         if backup is None:
             return self._send(404, recorded.not_found('/'.join(rest)))
+        if refusal is not None:
+            return self._send(400, refusal)
         if method == 'DELETE':
             return self._send(202, None)
         if method == 'GET':
@@ -209,9 +408,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _list(self, query):
         """Cinder's list: filters, marker and limit, its next links."""
         query = _query(query)
-        found = [b for b in list(self.cloud.backups.values())
-                 if all(b.get(key) == query[key] for key in
-                        ('name', 'status', 'volume_id') if key in query)]
+        with self.cloud.lock:
+            self.cloud._expire()
+            found = [self.cloud.shown(b)
+                     for b in list(self.cloud.backups.values())
+                     if all(b.get(key) == query[key] for key in
+                            ('name', 'status', 'volume_id')
+                            if key in query)]
         if 'marker' in query:
             ids = [b['id'] for b in found]
             if query['marker'] not in ids:
@@ -240,6 +443,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, status, body, headers=None):
         data = json.dumps(body).encode() if body is not None else b''
+        if self._record is not None:
+            self._record.status = status
+            extra = self.cloud.answer_headers
+            if callable(extra) and self.path.startswith('/vbs/'):
+                extra = extra(self.command, self.path, status)
+            if extra and self.path.startswith('/vbs/'):
+                headers = dict(headers or {}, **extra)
         self.send_response(status)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(data)))
@@ -249,6 +459,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _made(record):
+    """When a backup was made, as Cinder orders a volume's backups."""
+    return (record.get('data_timestamp') or record.get('created_at') or '',
+            record.get('created_at') or '')
 
 
 def _query(query):

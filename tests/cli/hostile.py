@@ -18,9 +18,12 @@ hook. Every wait is bounded, so a test server never outlives its test.
 """
 
 import json
+import random
 import socket
 import threading
 import time
+
+import faultproxy
 
 
 class Redirect:
@@ -71,6 +74,145 @@ def html_page(status=200, title='Sign in to the hotel Wi-Fi'):
 def cinder_error(status, fault, message, request_id='req-hostile'):
     return Raw(status, {fault: {'message': message, 'code': status}},
                headers={'x-openstack-request-id': request_id})
+
+
+def unavailable():
+    """A load balancer's 503: an HTML page, no Retry-After."""
+    return html_page(503, '503 Service Unavailable')
+
+
+def throttled(retry_after, status=429):
+    """Cinder's overLimit answer, with this Retry-After header (a string,
+    sent as it is, malformed or not; None: no header).
+    """
+    headers = {'x-openstack-request-id': 'req-throttled'}
+    if retry_after is not None:
+        headers['Retry-After'] = retry_after
+    return Raw(status, {'overLimit': {
+        'message': 'This request was rate-limited.', 'code': status}},
+        headers=headers)
+
+
+# -- misbehave hooks: callables (method, path) -> an answer or None -----------
+
+def first_of(*hooks):
+    """A hook that asks each of these in turn; the first answer counts."""
+    def misbehave(method, path):
+        for hook in hooks:
+            answer = hook(method, path)
+            if answer is not None:
+                return answer
+        return None
+    return misbehave
+
+
+def _vbs(path, methods, method):
+    return path.startswith('/vbs/') and (methods is None
+                                         or method in methods)
+
+
+class Random503:
+    """A share `rate` of the VBS requests (of these methods) answered with
+    `answer` (default: an HTML 503 without Retry-After), drawn from a
+    seeded generator. Which requests draw one depends on their order.
+    """
+
+    def __init__(self, rate, seed=0, methods=None, answer=None):
+        self.rate = rate
+        self.methods = methods
+        self.answer = answer or unavailable()
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.faulted = 0
+
+    def __call__(self, method, path):
+        if not _vbs(path, self.methods, method):
+            return None
+        with self.lock:
+            if self.random.random() >= self.rate:
+                return None
+            self.faulted += 1
+        return self.answer
+
+
+class Outage:
+    """Every VBS request answered with `answer` (default: an HTML 503
+    without Retry-After) for `seconds`, from the moment the VBS request
+    after the first `after` arrives, or from trigger().
+
+    started and ended: the outage's bounds, time.monotonic() values.
+    """
+
+    def __init__(self, seconds, after=None, answer=None):
+        self.seconds = seconds
+        self.after = after
+        self.answer = answer or unavailable()
+        self.seen = 0
+        self.started = None
+        self.lock = threading.Lock()
+
+    @property
+    def ended(self):
+        return None if self.started is None else self.started + self.seconds
+
+    def trigger(self):
+        with self.lock:
+            if self.started is None:
+                self.started = time.monotonic()
+
+    def __call__(self, method, path):
+        if not path.startswith('/vbs/'):
+            return None
+        now = time.monotonic()
+        with self.lock:
+            self.seen += 1
+            if self.started is None and self.after is not None \
+                    and self.seen > self.after:
+                self.started = now
+            if self.started is not None and \
+                    self.started <= now < self.started + self.seconds:
+                return self.answer
+        return None
+
+
+class FirstAttempts:
+    """The first `times` VBS requests of each path (of these methods)
+    answered with `answer`; the later ones pass.
+    """
+
+    def __init__(self, answer, times=1, methods=('DELETE',)):
+        self.answer = answer
+        self.times = times
+        self.methods = methods
+        self.counts = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, method, path):
+        if not _vbs(path, self.methods, method):
+            return None
+        with self.lock:
+            seen = self.counts[path] = self.counts.get(path, 0) + 1
+        return self.answer if seen <= self.times else None
+
+
+class Throttled:
+    """An API gateway's rate limit: VBS requests (of these methods) beyond
+    `rate` a second (bursts of `burst`) answered 429 with Retry-After.
+    """
+
+    def __init__(self, rate, burst=1, retry_after='1', methods=None):
+        self.bucket = faultproxy.Throttle(rate, burst=burst)
+        self.answer = throttled(retry_after)
+        self.methods = methods
+        self.refused = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, method, path):
+        if not _vbs(path, self.methods, method) or self.bucket.admit():
+            return None
+        with self.lock:
+            self.refused += 1
+        return self.answer
 
 
 class Drip:
