@@ -30,6 +30,7 @@ from tests.unit.conftest import C
 from tests.unit.conftest import NOT_FOUND
 from tests.unit.conftest import vbs_calls
 from vbsclient.api import deletion
+from vbsclient.api.outcome import Result
 
 NO_BACKUP_SERVICE = {'itemNotFound': {
     'message': 'Service cinder-backup could not be found.', 'code': 404}}
@@ -822,3 +823,11 @@ def test_a_dry_run_waits_for_a_dependent_deleted_elsewhere(client, cloud):
     assert full.reason == ('after the 2 incremental backup(s) that depend on '
                            'it are gone, 1 of them being deleted by others')
     assert middle.result == 'would-delete'
+
+
+def test_the_summary_counts_every_result_that_occurred():
+    summary = deletion.Summary({Result.DELETED: 3, Result.WOULD_DELETE: 2,
+                                Result.NOT_ATTEMPTED: 5}, interrupted=True)
+    assert summary.total == 10 and summary[Result.FAILED] == 0
+    assert summary.line() == ('3 deleted, 2 would-delete, 0 failed, '
+                              '5 not-attempted')

@@ -29,6 +29,7 @@ is sent again once those named in the same run are gone
 """
 
 import collections
+import dataclasses
 import time
 
 from vbsclient.api import chainrun
@@ -44,6 +45,30 @@ from vbsclient.api import pipeline as api_pipeline
 from vbsclient.api import waiter
 
 DEFAULT_TIMEOUT = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """The outcomes of a run, counted: {Result: how many}."""
+
+    counts: dict
+    interrupted: bool
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    def __getitem__(self, result):
+        return self.counts.get(result, 0)
+
+    def line(self):
+        """'N deleted, N failed, ...': every result that occurred, and
+        those a runbook always looks for.
+        """
+        return ', '.join('%d %s' % (self[result], result.value)
+                         for result in Result if self[result] or result in
+                         (Result.DELETED, Result.FAILED,
+                          Result.NOT_ATTEMPTED))
 
 
 class BulkDelete:
@@ -88,6 +113,10 @@ class BulkDelete:
     @property
     def total(self):
         return sum(self.counts.values())
+
+    def summary(self):
+        """What the run did, for whoever reports it."""
+        return Summary(dict(self.counts), self.interrupted)
 
     def run(self, arguments, wait=False, timeout=DEFAULT_TIMEOUT,
             sleep=None, clock=time.monotonic):

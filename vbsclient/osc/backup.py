@@ -179,19 +179,15 @@ class DeleteBackup(VbsCommand, command.Lister):
                               for o in self._outcomes(parsed_args))
 
     def _exit_status(self, parsed_args):
-        counts, total = self._bulk.counts, self._bulk.total
-        if self._bulk.interrupted:
-            self._say('Interrupted: of %d backups, %s.' % (total, ', '.join(
-                '%d %s' % (counts[result], result.value)
-                for result in Result if counts[result] or
-                result in (Result.DELETED, Result.FAILED,
-                           Result.NOT_ATTEMPTED))))
+        summary = self._bulk.summary()
+        if summary.interrupted:
+            self._say('Interrupted: of %d backups, %s.'
+                      % (summary.total, summary.line()))
             return 128 + (self._signal or signal.SIGINT)
-        failed = counts[Result.FAILED]
-        if failed:
+        if summary[Result.FAILED]:
             raise exceptions.CommandError('%d of %d backups %s.' % (
-                failed, total, 'failed the dry run' if parsed_args.dry_run
-                else 'failed to delete'))
+                summary[Result.FAILED], summary.total, 'failed the dry run'
+                if parsed_args.dry_run else 'failed to delete'))
         return 0
 
     def _row(self, outcome, parsed_args):
