@@ -166,8 +166,10 @@ class Pipeline:
             return _Attempt(error=why_not)
         ticket = self.limiter.acquire(self.stopping, deadline)
         if ticket is None:
-            return _Attempt(error=self._why_not_send(deadline)
-                            or _out_of_time())
+            return _Attempt(error=self._why_not_send(None) or
+                            _out_of_time(' waiting for its turn to be sent '
+                                         '(throttling holds every request '
+                                         'as Retry-After says)'))
         attempt = _Attempt()
         try:
             # Again: the run may have stopped while this one queued.
@@ -193,7 +195,7 @@ class Pipeline:
             return errors.Interrupted('not sent: the run was interrupted')
         if self.breaker.reason is not None:
             return errors.RunAborted('not sent: ' + self.breaker.reason)
-        if self._clock() >= deadline:
+        if deadline is not None and self._clock() >= deadline:
             return _out_of_time()
         return None
 
@@ -269,7 +271,8 @@ class Pipeline:
         return False
 
 
-def _out_of_time():
+def _out_of_time(where=''):
     return errors.TransportError(
         'out of time: the backup\'s time budget (retries and waiting '
-        'included) ran out', may_have_reached_server=False, retriable=False)
+        'included) ran out' + where, may_have_reached_server=False,
+        retriable=False)
