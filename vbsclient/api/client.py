@@ -427,7 +427,7 @@ class _Place:
             region_name=where.region_name,
             endpoint_override=url,
             logger=LOG,
-            # Retries are vbsclient.api.retry's; see why there.
+            # Retries are the pipeline's (vbsclient.api.retry says why).
             connect_retries=0,
             status_code_retries=0,
             # The User-Agent names us, for whoever reads the API's logs.

@@ -94,7 +94,8 @@ class Pipeline:
             limiter_module.DEFAULT_MAX)
         self.breaker = guards.Breaker()
         self.tokens = guards.TokenGuard(clock)
-        # What the run found out about its endpoint (see client._Place).
+        # What the run found out about its endpoint (whether it serves
+        # the backup API: see client.BackupClient._serves_backups).
         self.facts = {}
         self._jitter = jitter
         self._clock = clock
