@@ -1,0 +1,340 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Retention: which backups of each volume a prune keeps, and why.
+
+The rules are restic's (`forget --keep-*`): `last N` keeps the N newest
+backups; `daily N` keeps the newest backup of each of the N most recent
+days that have a backup, and likewise hourly, weekly (ISO weeks), monthly
+and yearly; `within D` keeps every backup newer than the volume's newest
+one minus D. A backup kept by any rule is kept, and its reasons name every
+rule that keeps it ('daily #2, weekly #1'). Times are `created_at`, in
+UTC.
+
+Each volume is planned on its own, and only `available` backups are
+restore points: they alone are counted by the rules and may be deleted.
+Any other backup is skipped (left alone, its status as the reason). A
+volume keeps its newest available backup whatever the rules say.
+
+Chains, as the server enforces them: a backup that reports
+`has_dependent_backups` is kept while one of its dependents (in the model
+of vbsclient.api.chains) stays, that is is kept, or skipped in a status
+other than deleting. Cinder reports dependents and refuses to delete a
+backup that has them; VBS reports none and deletes any backup, so there
+nothing is kept for a chain.
+
+plan() takes records, sends nothing, and needs one sort per volume for the
+rules and one for the chains: O(n log n).
+"""
+
+import calendar
+import collections
+import dataclasses
+import datetime
+import re
+
+from vbsclient.api import chains
+
+KEEP = 'keep'
+DELETE = 'delete'
+SKIP = 'skip'
+# The count rules, in the order in which reasons name them (`within` next,
+# then 'newest', then 'needed by').
+COUNTS = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
+
+_UTC = datetime.timezone.utc
+_EARLIEST = datetime.datetime.min.replace(tzinfo=_UTC)
+_UNITS = 'hdwmy'
+_PART = re.compile(r'([0-9]+)([a-zA-Z])')
+_DURATION = re.compile(r'(?:[0-9]+[a-zA-Z])+')
+_EXAMPLES = 'units h, d, w, m (months), y, as in 36h, 2w3d or 1y6m'
+_ISO = re.compile(
+    r'([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})'
+    r'(?::([0-9]{2})(?:[.,]([0-9]+))?)?'
+    r'(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?', re.I)
+
+
+@dataclasses.dataclass(frozen=True)
+class Duration:
+    """A span of calendar time: months (a year is 12), days (a week is 7)
+    and hours. `text` is how it was written, for reasons and messages; it
+    takes no part in comparisons.
+
+    moment - duration (or duration.before(moment)) is the moment that much
+    earlier: months by the calendar, the day clamped to the last day of
+    the month reached (March 31 - 1m is February 28 or 29), then days and
+    hours as elapsed time.
+    """
+    months: int = 0
+    days: int = 0
+    hours: int = 0
+    text: str = dataclasses.field(default='', compare=False)
+
+    def __str__(self):
+        parts = [('%d%s' % (amount, unit)) for amount, unit in (
+            (self.months, 'm'), (self.days, 'd'), (self.hours, 'h'))
+            if amount]
+        return self.text or ''.join(parts) or '0h'
+
+    def __bool__(self):
+        return bool(self.months or self.days or self.hours)
+
+    def before(self, moment):
+        """The moment this duration before `moment` (a datetime); the
+        earliest datetime if that is before year 1.
+        """
+        earliest = datetime.datetime.min.replace(tzinfo=moment.tzinfo)
+        year, month = divmod(moment.year * 12 + moment.month - 1
+                             - self.months, 12)
+        if year < datetime.MINYEAR:
+            return earliest
+        month += 1
+        day = min(moment.day, calendar.monthrange(year, month)[1])
+        try:
+            return (moment.replace(year=year, month=month, day=day)
+                    - datetime.timedelta(days=self.days, hours=self.hours))
+        except OverflowError:
+            return earliest
+
+    def __rsub__(self, moment):
+        if isinstance(moment, datetime.datetime):
+            return self.before(moment)
+        return NotImplemented
+
+
+def parse_duration(text):
+    """A Duration from '30d', '36h', '2w3d', '1y6m' (units h, d, w, m for
+    calendar months, y for calendar years; each unit at most once).
+
+    Raises ValueError, with a one-line message, for anything else.
+    """
+    if not isinstance(text, str):
+        raise ValueError('invalid duration %r: expected text with %s'
+                         % (text, _EXAMPLES))
+    written = text.strip()
+    if not _DURATION.fullmatch(written):
+        raise ValueError('invalid duration %r: expected numbers with %s'
+                         % (text, _EXAMPLES))
+    amounts = {}
+    for number, unit in _PART.findall(written):
+        if unit not in _UNITS:
+            raise ValueError('invalid duration %r: unknown unit %r; use %s'
+                             % (text, unit, _EXAMPLES))
+        if unit in amounts:
+            raise ValueError('invalid duration %r: unit %r given twice'
+                             % (text, unit))
+        amounts[unit] = int(number)
+    get = amounts.get
+    return Duration(months=get('y', 0) * 12 + get('m', 0),
+                    days=get('w', 0) * 7 + get('d', 0),
+                    hours=get('h', 0), text=written)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """What a prune keeps: counts (an int, or None when not given) and
+    `within` (a Duration, or None). A count of 0 keeps nothing, as in
+    restic.
+    """
+    last: int = None
+    hourly: int = None
+    daily: int = None
+    weekly: int = None
+    monthly: int = None
+    yearly: int = None
+    within: Duration = None
+
+    def __post_init__(self):
+        for name in COUNTS:
+            count = getattr(self, name)
+            if count is not None and (isinstance(count, bool)
+                                      or not isinstance(count, int)
+                                      or count < 0):
+                raise ValueError('keep-%s must be a whole number >= 0, not '
+                                 '%r' % (name, count))
+        if self.within is not None and not isinstance(self.within,
+                                                      Duration):
+            raise ValueError('keep-within must be a Duration, not %r'
+                             % (self.within,))
+
+    def any(self):
+        """Whether any rule keeps anything (a count above 0, or a
+        duration that is not zero).
+        """
+        return (any(getattr(self, name) for name in COUNTS)
+                or bool(self.within))
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What a prune does with one backup (`record`, as listed): `action`
+    KEEP, DELETE or SKIP; `reasons`, the rules that keep it, or the
+    status (or missing time) that makes it skipped; none for a deletion.
+    """
+    record: dict
+    action: str
+    reasons: tuple = ()
+
+    @property
+    def reason(self):
+        return ', '.join(self.reasons)
+
+
+def parse_time(value):
+    """A `created_at` as an aware UTC datetime: ISO 8601 as the API sends
+    it ('2026-11-27T10:00:01.000000', with 'Z' or an offset or neither,
+    naive meaning UTC), or a datetime. Raises ValueError otherwise.
+    """
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        found = _ISO.fullmatch(str(value).strip())
+        if not found:
+            raise ValueError('not an ISO 8601 time: %r' % (value,))
+        (year, month, day, hour, minute, second, fraction,
+         offset) = found.groups()
+        moment = datetime.datetime(
+            int(year), int(month), int(day), int(hour), int(minute),
+            int(second or 0), int((fraction or '0')[:6].ljust(6, '0')),
+            tzinfo=_zone(offset))
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=_UTC)
+    return moment.astimezone(_UTC)
+
+
+def _zone(offset):
+    if not offset or offset.upper() == 'Z':
+        return _UTC
+    digits = offset[1:].replace(':', '')
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return datetime.timezone(datetime.timedelta(
+        minutes=-minutes if offset[0] == '-' else minutes))
+
+
+def plan(backups, rules):
+    """The decisions for `backups` (records, as a detailed list shows
+    them, in any order and of any volumes) under `rules`.
+
+    One Decision per record, by volume (in the order of volume IDs), newest
+    first within a volume; a tie on time goes by ID (the greater is taken
+    as the newer, as in vbsclient.api.chains).
+    """
+    volumes = collections.defaultdict(list)
+    for record in backups:
+        volumes[record.get('volume_id')].append(record)
+    decisions = []
+    for volume_id in sorted(volumes, key=_volume_order):
+        decisions.extend(_plan_volume(volumes[volume_id], rules))
+    return decisions
+
+
+def _volume_order(volume_id):
+    return (volume_id is None, str(volume_id))
+
+
+def _plan_volume(records, rules):
+    """The decisions of one volume's records, newest first."""
+    entries = []     # (created_at, ID, index), newest first
+    skipped = {}     # index -> reasons
+    for index, record in enumerate(records):
+        try:
+            made = parse_time(record.get('created_at'))
+        except ValueError:
+            made = None
+        status = record.get('status')
+        if status != 'available':
+            skipped[index] = (str(status or 'no status'),)
+        elif made is None:
+            skipped[index] = ('created_at %s' % (
+                'unreadable' if record.get('created_at') else 'missing'),)
+        entries.append((made or _EARLIEST, str(record.get('id')), index))
+    entries.sort(reverse=True)
+    candidates = [(made, index) for made, _, index in entries
+                  if index not in skipped]
+    reasons = _rule_reasons(candidates, rules)
+    _needed(records, skipped, reasons)
+    decisions = []
+    for _, _, index in entries:
+        if index in skipped:
+            decisions.append(Decision(records[index], SKIP, skipped[index]))
+        elif reasons[index]:
+            decisions.append(Decision(records[index], KEEP,
+                                      tuple(reasons[index])))
+        else:
+            decisions.append(Decision(records[index], DELETE))
+    return decisions
+
+
+def _rule_reasons(candidates, rules):
+    """Index -> the reasons the rules keep it (a list, maybe empty), for
+    the candidates: (created_at, index), newest first.
+    """
+    reasons = {index: [] for _, index in candidates}
+    if not candidates:
+        return reasons
+    for position, (_, index) in enumerate(candidates[:rules.last or 0]):
+        reasons[index].append('last #%d' % (position + 1))
+    for name, bucket in _BUCKETS:
+        wanted = getattr(rules, name) or 0
+        kept, previous = 0, None
+        for made, index in candidates:
+            if kept == wanted:
+                break
+            key = bucket(made)
+            if key != previous:
+                kept += 1
+                previous = key
+                reasons[index].append('%s #%d' % (name, kept))
+    if rules.within is not None:
+        cutoff = rules.within.before(candidates[0][0])
+        for made, index in candidates:
+            if made <= cutoff:
+                break
+            reasons[index].append('within %s' % rules.within)
+    newest = candidates[0][1]
+    if not reasons[newest]:
+        reasons[newest].append('newest')
+    return reasons
+
+
+_BUCKETS = (
+    ('hourly', lambda t: (t.year, t.month, t.day, t.hour)),
+    ('daily', lambda t: (t.year, t.month, t.day)),
+    ('weekly', lambda t: t.isocalendar()[:2]),
+    ('monthly', lambda t: (t.year, t.month)),
+    ('yearly', lambda t: t.year),
+)
+
+
+def _needed(records, skipped, reasons):
+    """Add 'needed by <id>' to the candidates that report dependents, one
+    of which stays: the nearest such dependent. One walk of the volume's
+    chains, newest to oldest (as chains.plan walks them).
+    """
+    order = sorted(range(len(records)),
+                   key=lambda i: chains._order(records[i]))
+    nearest = None  # the nearest dependent that stays, of the point
+    for index in reversed(order):
+        record = records[index]
+        if (nearest is not None and index not in skipped
+                and _reports_dependents(record)):
+            reasons[index].append('needed by %s' % nearest)
+        if not record.get('is_incremental'):
+            nearest = None  # nothing before a full backup depends on it
+        elif reasons.get(index) or (index in skipped
+                                    and record.get('status') != 'deleting'):
+            nearest = record.get('id')
+
+
+def _reports_dependents(record):
+    value = record.get('has_dependent_backups')
+    return value is True or str(value).lower() == 'true'
