@@ -101,6 +101,40 @@ class VbsCommand:
     def run_command(self, parsed_args):
         return super().run(parsed_args)
 
+    @contextlib.contextmanager
+    def _signals_stop(self, bulk):
+        """The first SIGINT, SIGTERM or SIGHUP stops sending and lets the
+        run report; a second one ends the process at once.
+        """
+        self._signal = None
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread
+            return
+
+        def stop(signum, frame):
+            name = signal.Signals(signum).name
+            if self._signal is not None:
+                sys.stderr.write('\n%s again: aborting now\n' % name)
+                sys.stderr.flush()
+                os._exit(128 + self._signal)
+            self._signal = signum
+            bulk.progress.clear()
+            sys.stderr.write('\n%s: sending nothing more, finishing the '
+                             'requests in flight (%s again to abort)\n'
+                             % ('Interrupted' if signum == signal.SIGINT
+                                else name, 'Ctrl-C' if signum ==
+                                signal.SIGINT else name))
+            # In a thread: the stop takes locks this thread may hold.
+            threading.Thread(target=bulk.stop, daemon=True).start()
+
+        previous = {signum: signal.signal(signum, stop)
+                    for signum in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
     def produce_output(self, parsed_args, column_names, data):
         if parsed_args.formatter not in self.EXACT_FORMATS:
             if isinstance(self, command.Lister):
@@ -232,40 +266,6 @@ class DeleteBackup(VbsCommand, command.Lister):
                                     timeout=parsed_args.timeout)
         finally:
             bulk.progress.close()
-
-    @contextlib.contextmanager
-    def _signals_stop(self, bulk):
-        """The first SIGINT, SIGTERM or SIGHUP stops sending and lets the
-        run report; a second one ends the process at once.
-        """
-        self._signal = None
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signal handlers can only be set from the main thread
-            return
-
-        def stop(signum, frame):
-            name = signal.Signals(signum).name
-            if self._signal is not None:
-                sys.stderr.write('\n%s again: aborting now\n' % name)
-                sys.stderr.flush()
-                os._exit(128 + self._signal)
-            self._signal = signum
-            bulk.progress.clear()
-            sys.stderr.write('\n%s: sending nothing more, finishing the '
-                             'requests in flight (%s again to abort)\n'
-                             % ('Interrupted' if signum == signal.SIGINT
-                                else name, 'Ctrl-C' if signum ==
-                                signal.SIGINT else name))
-            # In a thread: the stop takes locks this thread may hold.
-            threading.Thread(target=bulk.stop, daemon=True).start()
-
-        previous = {signum: signal.signal(signum, stop)
-                    for signum in STOP_SIGNALS}
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
     def _check_arguments(self, backups):
         """Bad input on the command line is one error before any request."""

@@ -1,0 +1,162 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""openstack vbs backup prune."""
+
+import argparse
+import logging
+import signal
+
+from osc_lib.command import command
+from osc_lib import exceptions
+
+from vbsclient.api import deletion
+from vbsclient.api import pruning
+from vbsclient.api import retention
+from vbsclient.api import text as safe_text
+from vbsclient.osc import backup
+from vbsclient.osc import progress
+
+LOG = logging.getLogger(__name__)
+
+
+class PruneBackup(backup.VbsCommand, command.Lister):
+    """Delete the backups that no retention rule keeps.
+
+    Each volume is pruned on its own (every volume of the project without
+    --volume): a backup kept by any rule is kept (restic's rules: the N
+    newest, the newest of each of the N most recent hours, days, ISO
+    weeks, months or years that have a backup, every backup within a
+    duration of the volume's newest); its newest available backup always;
+    a backup the server reports incremental backups depend on, while one
+    of them stays. Only available backups are deleted; the others are
+    skipped. Quiet on success (no -f: failures and the summary only);
+    with -f, one row per backup, newest first per volume (a dry run
+    defaults to a table). Exit status 1 if any planned deletion failed.
+    """
+
+    COLUMNS = ('ID', 'Name', 'Volume ID', 'Created At', 'Incremental',
+               'Action', 'Reason', 'Result', 'Request ID')
+    RULES = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
+
+    def get_parser(self, prog_name):
+        parser = self._parser = super().get_parser(prog_name)
+        parser.set_defaults(formatter=None)
+        parser.add_argument(
+            '--volume', metavar='<volume>', action='append',
+            type=backup._not_blank,
+            help='Prune the backups of this volume (name or ID; '
+                 'repeatable; default: every volume of the project)')
+        for rule in self.RULES:
+            parser.add_argument(
+                '--keep-' + rule, metavar='<n>', dest='keep_' + rule,
+                type=backup._at_least(0, int),
+                help='Keep the %s' % (
+                    'N newest backups' if rule == 'last' else
+                    'newest backup of each of the N most recent %s that '
+                    'have one' % {'hourly': 'hours', 'daily': 'days',
+                                  'weekly': 'ISO weeks',
+                                  'monthly': 'months',
+                                  'yearly': 'years'}[rule]))
+        parser.add_argument(
+            '--keep-within', metavar='<duration>', type=_duration,
+            help='Keep every backup newer than the volume\'s newest minus '
+                 'this (h, d, w, m for months, y; combinable: 1y6m)')
+        parser.add_argument(
+            '--dry-run', action='store_true',
+            help='Show the plan; send no DELETE')
+        parser.add_argument(
+            '--wait', action='store_true',
+            help='Wait until every deleted backup is gone')
+        parser.add_argument(
+            '--timeout', metavar='<seconds>', type=backup._positive(float),
+            default=deletion.DEFAULT_TIMEOUT,
+            help='How long to wait in all (default: %d)'
+                 % deletion.DEFAULT_TIMEOUT)
+        parser.add_argument(
+            '--parallel', metavar='<n>', type=backup._positive(int),
+            help='Requests in flight at once, fixed (default: adapted to '
+                 'the server, as for "vbs backup delete")')
+        return self.add_network_options(parser)
+
+    def run_command(self, parsed_args):
+        self._signal = None
+        rules = retention.Rules(
+            within=parsed_args.keep_within,
+            **{rule: getattr(parsed_args, 'keep_' + rule)
+               for rule in self.RULES})
+        if not rules.any():
+            # Nothing sent: without a rule, everything would go.
+            self._parser.error('at least one rule is required: --keep-%s '
+                               'or --keep-within'
+                               % ', --keep-'.join(self.RULES))
+        self._rules = rules
+        if parsed_args.dry_run and parsed_args.formatter is None:
+            parsed_args.formatter = 'table'  # a dry run exists to be read
+        if parsed_args.formatter is None:
+            self._done = self._rows(parsed_args)
+            for row in self._done:
+                if row.failed:
+                    LOG.error('Failed to delete backup %s: %s',
+                              row.record['id'],
+                              safe_text.escape(row.reason or ''))
+        else:
+            super().run_command(parsed_args)
+        return self._exit_status(self._done, parsed_args)
+
+    def take_action(self, parsed_args):
+        self._done = self._rows(parsed_args)
+        return self.COLUMNS, [self._values(r) for r in self._done]
+
+    def _rows(self, parsed_args):
+        client = self.vbs_client(parsed_args)
+        client.check_endpoint()
+        volumes = [client.find_volume(v) for v in parsed_args.volume or ()]
+        prune = self._prune = pruning.Prune(
+            client, self._rules, dry_run=parsed_args.dry_run,
+            parallel=parsed_args.parallel, progress=progress.Progress())
+        records = prune.select(volumes)
+        try:
+            with self._signals_stop(prune.bulk):
+                return prune.run(records, wait=parsed_args.wait,
+                                 timeout=parsed_args.timeout)
+        finally:
+            prune.bulk.progress.close()
+
+    def _values(self, row):
+        record = row.record
+        return (record.get('id'), record.get('name'),
+                record.get('volume_id'), record.get('created_at'),
+                record.get('is_incremental'), row.action, row.reason,
+                row.result, row.request_id)
+
+    def _exit_status(self, rows, parsed_args):
+        planned = [r for r in rows if r.action == retention.DELETE]
+        kept = sum(r.action == retention.KEEP for r in rows)
+        done = sum(not r.failed for r in planned)
+        line = '%d of %d backups %s, %d kept' % (
+            done, len(planned), 'would be deleted' if parsed_args.dry_run
+            else 'deleted', kept)
+        if self._prune.bulk.interrupted:
+            LOG.error('Interrupted: %s.', line)
+            return 128 + (self._signal or signal.SIGINT)
+        if done < len(planned):
+            raise exceptions.CommandError(line + '.')
+        LOG.warning('%s.', line)
+        return 0
+
+
+def _duration(text):
+    try:
+        return retention.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
