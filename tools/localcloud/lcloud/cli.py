@@ -200,7 +200,7 @@ def cmd_seed_backup(state, args):
 
 def cmd_seed_rows(state, args):
     emit(seed.seed_rows(state, args.count, args.name_prefix, args.status,
-                        args.volume_id))
+                        args.volume_id, args.created_at, args.step))
 
 
 def emit(data):
@@ -251,6 +251,11 @@ def parser():
                    "(default seed-<6 hex digits>)")
     p.add_argument("--status", default="available")
     p.add_argument("--volume-id", help="default: a new random UUID per call")
+    p.add_argument("--created-at", metavar="TIME", help="the first row's "
+                   "created_at, ISO 8601 (naive is UTC; default: now)")
+    p.add_argument("--step", type=float, default=0, metavar="SECONDS",
+                   help="with --created-at: each next row this much later "
+                   "(negative: earlier)")
     p.set_defaults(func=cmd_seed_rows)
     return top
 

@@ -94,7 +94,7 @@ def _ids(state):
 
 
 def seed_rows(state, count, name_prefix=None, status="available",
-              volume_id=None):
+              volume_id=None, created_at=None, step=0):
     ids = _ids(state)
     options = {
         "count": count,
@@ -107,6 +107,8 @@ def seed_rows(state, count, name_prefix=None, status="available",
         "project_id": ids["admin_project_id"],
         "user_id": ids["admin_user_id"],
         "host": paths.CINDER_HOST,
+        "created_at": created_at,
+        "step": step,
     }
     proc.log(f"writing {count} backup rows named {options['name_prefix']}-N "
              f"(volume_id {options['volume_id']}, status {status})")

@@ -55,11 +55,24 @@ def seed_rows(conf_file, options):
     count = options["count"]
     width = max(4, len(str(count)))
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    # Dated rows: the first at created_at, each next one `step` seconds
+    # later (a real backup is always dated now).
+    first = options.get("created_at")
+    if first:
+        first = datetime.datetime.fromisoformat(first)
+        if first.tzinfo is not None:
+            first = first.astimezone(datetime.timezone.utc)
+        first = first.replace(tzinfo=None)
+    step = datetime.timedelta(seconds=options.get("step") or 0)
     created = []
     # One transaction for the whole batch: SQLite commits cost a sync each,
     # and this keeps 500 rows in the low seconds.
     with db_api.main_context_manager.writer.using(ctxt):
         for number in range(1, count + 1):
+            dated = {"data_timestamp": now}
+            if first:
+                made = first + (number - 1) * step
+                dated = {"created_at": made, "data_timestamp": made}
             backup = objects.Backup(
                 context=ctxt,
                 user_id=options["user_id"],
@@ -75,7 +88,7 @@ def seed_rows(conf_file, options):
                 size=options["size"],
                 object_count=0,
                 num_dependent_backups=0,
-                data_timestamp=now,
+                **dated,
             )
             backup.create()
             created.append({"id": backup.id, "name": backup.display_name})
