@@ -116,7 +116,8 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     assert planned[nightly[11]]['Reason'] == 'weekly #4'
     assert (planned[broken]['Action'], planned[broken]['Reason']) == (
         'skip', 'error')
-    assert summary(plan) == '19 of 19 backups would be deleted, 9 kept.'
+    assert summary(plan) == ('19 of 19 backups would be deleted, 9 kept, '
+                             '1 skipped (not available).')
     on_server = statuses(server, volume)
     assert on_server == dict({b: 'available' for b in nightly},
                              **{broken: 'error'})
@@ -127,7 +128,8 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     done = rows_of(result)
     assert {done[b]['Result'] for b in doomed} == {'deleted'}
     assert all(done[b]['Request ID'].startswith('req-') for b in doomed)
-    assert summary(result) == '19 of 19 backups deleted, 9 kept.'
+    assert summary(result) == ('19 of 19 backups deleted, 9 kept, '
+                               '1 skipped (not available).')
     for backup in doomed:
         server.wait_gone(backup)
     assert statuses(server, volume) == dict(
@@ -139,7 +141,8 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     assert again.returncode == 0, again.stderr
     assert {r['Action'] for r in rows_of(again).values()} == {'keep',
                                                               'skip'}
-    assert summary(again) == '0 of 0 backups deleted, 9 kept.'
+    assert summary(again) == ('0 of 0 backups deleted, 9 kept, '
+                              '1 skipped (not available).')
     assert len(statuses(server, volume)) == 10
 
 

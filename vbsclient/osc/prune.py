@@ -142,12 +142,16 @@ class PruneBackup(backup.VbsCommand, command.Lister):
     def _exit_status(self, rows, parsed_args):
         planned = [r for r in rows if r.action == retention.DELETE]
         kept = sum(r.action == retention.KEEP for r in rows)
+        skipped = sum(r.action == retention.SKIP for r in rows)
         done = sum(not r.failed for r in planned)
         line = '%d of %d backups %s, %d kept' % (
             done, len(planned), 'would be deleted' if parsed_args.dry_run
             else 'deleted', kept)
+        if skipped:
+            line += ', %d skipped (not available)' % skipped
         if self._prune.bulk.interrupted:
-            LOG.error('Interrupted: %s.', line)
+            unsent = sum(r.result == 'not-attempted' for r in planned)
+            LOG.error('Interrupted: %s, %d not attempted.', line, unsent)
             return 128 + (self._signal or signal.SIGINT)
         if done < len(planned):
             raise exceptions.CommandError(line + '.')
