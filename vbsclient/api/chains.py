@@ -96,7 +96,7 @@ def plan(parents, backups, named_ids):
     steps, refusals = [], {}
     for records in volumes.values():
         if not parent_ids.isdisjoint(records):
-            _walk(sorted(records.values(), key=_order), parent_ids,
+            _walk(sorted(records.values(), key=made_order), parent_ids,
                   parent_ids.union(named_ids), steps, refusals)
     return Plan(tuple(sorted(steps, key=lambda s: s.wave)), refusals)
 
@@ -166,7 +166,7 @@ def dependents(parent, volume_backups):
     """
     after = sorted((b for b in volume_backups
                     if b.get('id') != parent.get('id')
-                    and _order(b) > _order(parent)), key=_order)
+                    and made_order(b) > made_order(parent)), key=made_order)
     chain = []
     for backup in after:
         if not backup.get('is_incremental'):
@@ -175,7 +175,7 @@ def dependents(parent, volume_backups):
     return chain
 
 
-def _order(record):
+def made_order(record):
     """When a backup's data was taken (data_timestamp, else created_at);
     ISO 8601 strings of one server sort as the times do. The ID settles
     a tie, so that the order is total.

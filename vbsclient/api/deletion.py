@@ -336,12 +336,11 @@ class BulkDelete:
         """
         if not outcomes:
             return
-        if self._wait_deadline is None:  # all waiting shares the timeout
-            self._wait_deadline = self._clock() + self._timeout
+        deadline = self._start_waiting()  # all waiting shares the timeout
         last_seen = {}
         pending = waiter.wait_for(
             outcomes, lambda o: _poll(self.client, o, last_seen),
-            max(0.0, self._wait_deadline - self._clock()), self.parallel,
+            max(0.0, deadline - self._clock()), self.parallel,
             self.pipeline.stopping, sleep=self._sleep, clock=self._clock,
             on_round=lambda left: self.progress.waiting(len(left)))
         for outcome in pending:

@@ -321,7 +321,7 @@ def _needed(records, skipped, reasons):
     chains, newest to oldest (as chains.plan walks them).
     """
     order = sorted(range(len(records)),
-                   key=lambda i: chains._order(records[i]))
+                   key=lambda i: chains.made_order(records[i]))
     nearest = None  # the nearest dependent that stays, of the point
     for index in reversed(order):
         record = records[index]
