@@ -51,11 +51,27 @@ def _wait_status(session, kind, item_id, wanted, timeout):
         time.sleep(0.5)
 
 
+def _create(session, path, body):
+    """POST a create to Cinder, again after a 500: with SQLite, the API's
+    quota reservation can meet cinder-backup's write lock ("database is
+    locked", a 500); the reservation is rolled back.
+    """
+    for attempt in range(5):
+        try:
+            return session.cinder("POST", path, body)
+        except rest.HttpError as err:
+            if err.status != 500 or attempt == 4:
+                raise
+            proc.log(f"create at {path} failed ({err.status}); "
+                     f"trying again")
+            time.sleep(1 + attempt)
+
+
 def seed_volume(state, name=None):
     session = admin_session(state)
     name = name or f"seed-volume-{pysecrets.token_hex(3)}"
-    volume = session.cinder("POST", "/volumes",
-                            {"volume": {"name": name, "size": 1}})["volume"]
+    volume = _create(session, "/volumes",
+                     {"volume": {"name": name, "size": 1}})["volume"]
     proc.log(f"volume {volume['id']} ({name}) created; waiting for available")
     _wait_status(session, "volume", volume["id"], "available", timeout=120)
     return {"id": volume["id"], "name": name}
@@ -66,17 +82,7 @@ def seed_backup(state, volume_id, name=None, incremental=False):
     name = name or f"seed-backup-{pysecrets.token_hex(3)}"
     body = {"backup": {"volume_id": volume_id, "name": name,
                        "incremental": bool(incremental)}}
-    for attempt in range(5):
-        try:
-            backup = session.cinder("POST", "/backups", body)["backup"]
-            break
-        except rest.HttpError as err:
-            # SQLite: the API's quota reservation can meet cinder-backup's
-            # write lock ("database is locked", a 500); it is rolled back.
-            if err.status != 500 or attempt == 4:
-                raise
-            proc.log(f"backup create failed ({err.status}); trying again")
-            time.sleep(1 + attempt)
+    backup = _create(session, "/backups", body)["backup"]
     proc.log(f"backup {backup['id']} ({name}) requested; "
              f"waiting for available")
     _wait_status(session, "backup", backup["id"], "available", timeout=300)
