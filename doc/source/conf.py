@@ -51,6 +51,10 @@ autoprogram_cliff_ignored = [
     '--sort-descending',
 ]
 
+# Options as typed: Sphinx's smart quotes would turn the "--wait" of the
+# generated help texts into an en dash, and copy-paste would break.
+smartquotes = False
+
 # The library page names the public members it documents.
 autodoc_member_order = 'bysource'
 
