@@ -599,19 +599,3 @@ def test_api_errors_of_list_and_show_are_one_escaped_line(client, cloud):
     error, _ = run(backup.ListBackup, client, [])
     assert isinstance(error, exceptions.CommandError)
     assert '\x1b' not in str(error) and 'boom\\x1b]0;title' in str(error)
-
-
-def test_the_cli_adds_option_hints_the_api_layer_leaves_out(
-        client, cloud, caplog):
-    cloud.delete(backup_url(C), status_code=400, json={'badRequest': {
-        'message': 'Backup status must be available or error', 'code': 400}})
-    run(backup.DeleteBackup, client, [C])
-    [line] = errors_logged(caplog)
-    assert '--force deletes a backup in another status' in line
-    caplog.clear()
-    cloud.post(backup_url(C) + '/action', status_code=400, json={
-        'badRequest': {'message': 'no', 'code': 400}})
-    run(backup.DeleteBackup, client, ['--force', C])
-    assert errors_logged(caplog)
-    assert not any('--force deletes' in line
-                   for line in errors_logged(caplog))

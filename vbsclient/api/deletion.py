@@ -214,7 +214,7 @@ class BulkDelete:
         try:
             outcome.accepted(remove(outcome.backup_id))
         except errors.Unconfirmed as exc:
-            self._reconcile(client, outcome, exc.cause)
+            self._reconcile(client, outcome, exc)
         except errors.ApiError as exc:
             if chains.refused_for_dependents(exc):
                 outcome.blocked(exc)
@@ -241,7 +241,8 @@ class BulkDelete:
         --wait waits for it like for the others.
         """
         record, _ = _look_up(client, outcome.backup_id)
-        if record is not None and record.get('status') == 'deleting':
+        outcome.saw(record)
+        if outcome.status == 'deleting':
             outcome.accepted(exc.request_id, 'already being deleted '
                                              '(status deleting) when this '
                                              'run asked')
@@ -256,7 +257,8 @@ class BulkDelete:
         "already missing". So is a 404 from an endpoint that does not
         serve the backup API, and the GET's error says why.
         """
-        _, error = _look_up(client, outcome.backup_id)
+        record, error = _look_up(client, outcome.backup_id)
+        outcome.saw(record)
         if _not_found(error):
             self._missing(outcome, exc)
         elif getattr(error, 'status_code', None) == 404:
@@ -264,24 +266,27 @@ class BulkDelete:
         else:
             outcome.fail(exc)
 
-    def _reconcile(self, client, outcome, exc):
+    def _reconcile(self, client, outcome, unconfirmed):
         """Report what the server has done when an attempt was cut off.
 
         An attempt that timed out or was reset after it was sent may have
         been carried out: its retry then meets a backup that is deleting
-        (400) or gone (404). Neither is this backup's failure.
+        (400) or gone (404). Neither is this backup's failure. A failure
+        keeps saying that the delete may have happened (errors.Unconfirmed).
         """
+        exc = unconfirmed.cause
         record, get_error = _look_up(client, outcome.backup_id)
+        outcome.saw(record)
         if _not_found(get_error):
             outcome.gone('gone: an attempt was cut off (%s) and may have '
                          'deleted it' % _short(exc))
-        elif record and record.get('status') == 'deleting':
+        elif outcome.status == 'deleting':
             outcome.accepted(None, 'accepted by an attempt that was cut '
                                    'off; now deleting')
         elif chains.refused_for_dependents(exc):
             outcome.blocked(exc)
         else:
-            outcome.fail(exc)
+            outcome.fail(unconfirmed)
 
     def _missing(self, outcome, exc):
         if self.ignore_missing:
@@ -291,6 +296,7 @@ class BulkDelete:
 
     def _check_exists(self, client, outcome):
         record, error = _look_up(client, outcome.backup_id)
+        outcome.saw(record)
         if record is not None:
             outcome.name = outcome.name or record.get('name')
             outcome.would_delete()
@@ -347,9 +353,9 @@ class BulkDelete:
             if self.interrupted:  # accepted; that much is known
                 outcome.accepted(None, 'interrupted before it was seen gone')
             else:
-                outcome.fail('still %s after %g seconds (timeout)'
-                             % (last_seen.get(outcome.backup_id, 'present'),
-                                self._timeout))
+                outcome.fail(errors.NotGoneInTime(
+                    outcome.status, self._timeout,
+                    seen=last_seen.get(outcome.backup_id)))
 
 
 def _poll(client, outcome, last_seen):
@@ -362,8 +368,10 @@ def _poll(client, outcome, last_seen):
         # A passing failure must not end the wait early.
         last_seen[outcome.backup_id] = 'unknown (%s)' % error
         return False
-    if record.get('status') == 'error_deleting':
-        outcome.fail('the backup ended in status error_deleting')
+    outcome.saw(record)
+    if outcome.status == 'error_deleting':
+        outcome.fail(errors.FailedOnServer(
+            'the backup ended in status error_deleting'))
         return True
     last_seen[outcome.backup_id] = record.get('status')
     return False

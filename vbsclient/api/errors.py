@@ -50,6 +50,23 @@ _HINTS = {
     503: "the service is unavailable: try again later",
     504: "the service did not answer in time: try again later",
 }
+# What can be done, by VBS error code: a code says more than its status
+# (NOTES: the deletion codes are VolumeBackup.0100 to .0125).
+_CODE_HINTS = {
+    'VolumeBackup.0113': 'an image was created from this backup: it cannot '
+                         'be deleted, not even by force, while that image '
+                         'exists; delete the image first',
+    'VolumeBackup.0900': 'the service is unavailable: try again later',
+    'VolumeBackup.0041': 'permission denied: ask an administrator',
+    'VolumeBackup.0042': 'permission denied: ask an administrator',
+    'VolumeBackup.0044': 'permission denied: ask an administrator',
+}
+# Cinder answers a DELETE with 404 "Service cinder-backup could not be
+# found." when no backup service runs: about the service, not the backup.
+_SERVICE_NOT_FOUND = re.compile(r'^service\b.{0,100}\bcould not be found',
+                                re.I)
+_SERVICE_404_HINT = ('the backup service is not running, so nothing was '
+                     'deleted: ask the cloud\'s operators to start it')
 # A 404 whose body is not the backup API's own "Backup ... could not be
 # found" may come from anything at a wrong URL.
 _FOREIGN_404_HINT = ('the answer is not the backup API\'s own "not found": '
@@ -155,19 +172,24 @@ class ApiError(VbsError):
         self.error_code = error_code
         self.request_id = request_id
         self.retry_after = retry_after
-        self.hint = hint if hint is not None else _status_hint(status_code)
+        if hint is None:
+            hint = _CODE_HINTS.get(error_code) or _status_hint(status_code)
+        self.hint = hint
         super().__init__(str(self))
 
-    def __str__(self):
+    @property
+    def summary(self):
+        """What the server said, with its status, code and request ID."""
         details = ['HTTP %d' % self.status_code]
         if self.error_code:
             details.append('code %s' % self.error_code)
         if self.request_id:
             details.append('request ID %s' % self.request_id)
-        line = '%s (%s)' % (self.message, ', '.join(details))
-        if self.hint:
-            line += ': ' + self.hint
-        return line
+        return '%s (%s)' % (self.message, ', '.join(details))
+
+    def __str__(self):
+        return '%s: %s' % (self.summary, self.hint) if self.hint \
+            else self.summary
 
     @classmethod
     def from_answer(cls, answer):
@@ -180,7 +202,9 @@ class ApiError(VbsError):
         message = one_line(message)
         kind, hint = cls, None
         if answer.status == 404:
-            if _BACKUP_NOT_FOUND.search(message):
+            if _SERVICE_NOT_FOUND.search(message):
+                hint = _SERVICE_404_HINT
+            elif _BACKUP_NOT_FOUND.search(message):
                 kind = NotFound
             else:
                 hint = _FOREIGN_404_HINT
@@ -192,6 +216,21 @@ class ApiError(VbsError):
             retry_after=answer.headers.get('retry-after'),
             hint=hint,
         )
+
+
+class NotGoneInTime(VbsError):
+    """An accepted delete whose backup was still there when the run's
+    timeout ran out. status: as last seen (None: unknown).
+    """
+
+    def __init__(self, status, timeout, seen=None):
+        super().__init__('still %s after %g seconds (timeout)'
+                         % (seen or status or 'present', timeout))
+        self.status = status
+
+
+class FailedOnServer(VbsError):
+    """The server accepted the delete, then failed it (error_deleting)."""
 
 
 class NotFound(ApiError):

@@ -47,6 +47,9 @@ class Outcome:
     request_id: str = None
     # The failure behind a failed result, for whoever reports it.
     error: Exception = dataclasses.field(default=None, repr=False)
+    # The backup's status as this run last saw it (None: never seen), so
+    # that what to do about a failure follows from what is known.
+    status: str = dataclasses.field(default=None, repr=False)
     # Refused while incremental backups depend on it: to be sent again
     # once those named in the same run are gone (vbsclient.api.chains).
     blocked_by_dependents: bool = dataclasses.field(default=False,
@@ -66,6 +69,11 @@ class Outcome:
             else:
                 self.name = self.argument
 
+    def saw(self, record):
+        """Note what a GET of the backup showed."""
+        if record:
+            self.status = record.get('status')
+
     def accepted(self, request_id, reason=None):
         self._set(Result.DELETED, reason, request_id)
 
@@ -73,16 +81,21 @@ class Outcome:
         self._set(Result.GONE, reason)
 
     def missing(self, error):
-        self._set(Result.ALREADY_MISSING, str(error),
+        """Really gone before this run (--ignore-missing): a success, so
+        the reason is what the server said, without a failure's hint.
+        """
+        self._set(Result.ALREADY_MISSING, getattr(error, 'summary',
+                                                  str(error)),
                   getattr(error, 'request_id', None))
 
     def would_delete(self, reason=None):
         self._set(Result.WOULD_DELETE, reason)
 
     def fail(self, error, request_id=None):
+        """error: the exception that says why (its hint, what to do)."""
         self._set(Result.FAILED, str(error),
                   request_id or getattr(error, 'request_id', None))
-        self.error = error if isinstance(error, Exception) else None
+        self.error = error
 
     def not_attempted(self, reason):
         self._set(Result.NOT_ATTEMPTED, reason)

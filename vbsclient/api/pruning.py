@@ -42,6 +42,8 @@ class Row:
     result: str   # a deletion's Result value, or KEPT / SKIPPED
     request_id: str = None
     failed: bool = False
+    # The deletion's outcome, for whoever says what to do about a failure.
+    outcome: object = dataclasses.field(default=None, repr=False)
 
 
 class Prune:
@@ -97,4 +99,5 @@ class Prune:
                        outcome.request_id)
         return Row(decision.record, decision.action,
                    outcome.reason or reason or 'no rule keeps it',
-                   outcome.result.value, outcome.request_id, outcome.failed)
+                   outcome.result.value, outcome.request_id, outcome.failed,
+                   outcome)

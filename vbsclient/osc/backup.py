@@ -96,7 +96,7 @@ class VbsCommand:
             # An error that ends a whole command comes from a list, a show
             # or a lookup, never from a DELETE: --force would not help.
             raise exceptions.CommandError(safe_text.escape(
-                hints.with_hint(str(exc), exc, force=True)))
+                hints.with_hint(str(exc), exc)))
 
     def run_command(self, parsed_args):
         return super().run(parsed_args)
@@ -230,10 +230,7 @@ class DeleteBackup(VbsCommand, command.Lister):
                 self._reason(outcome, parsed_args), outcome.request_id)
 
     def _reason(self, outcome, parsed_args):
-        if outcome.reason is None or outcome.error is None:
-            return outcome.reason
-        return hints.with_hint(outcome.reason, outcome.error,
-                               force=parsed_args.force)
+        return hints.reason(outcome, force=parsed_args.force)
 
     def _report(self, outcome, parsed_args):
         name = safe_text.quoted(outcome.argument)

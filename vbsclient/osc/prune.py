@@ -24,6 +24,7 @@ from vbsclient.api import pruning
 from vbsclient.api import retention
 from vbsclient.api import text as safe_text
 from vbsclient.osc import backup
+from vbsclient.osc import hints
 from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
                 if row.failed:
                     LOG.error('Failed to delete backup %s: %s',
                               row.record['id'],
-                              safe_text.escape(row.reason or ''))
+                              safe_text.escape(_reason(row) or ''))
         else:
             super().run_command(parsed_args)
         return self._exit_status(self._done, parsed_args)
@@ -136,7 +137,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
         record = row.record
         return (record.get('id'), record.get('name'),
                 record.get('volume_id'), record.get('created_at'),
-                record.get('is_incremental'), row.action, row.reason,
+                record.get('is_incremental'), row.action, _reason(row),
                 row.result, row.request_id)
 
     def _exit_status(self, rows, parsed_args):
@@ -157,6 +158,13 @@ class PruneBackup(backup.VbsCommand, command.Lister):
             raise exceptions.CommandError(line + '.')
         LOG.warning('%s.', line)
         return 0
+
+
+def _reason(row):
+    """A row's Reason; a failure's says what to do (vbsclient.osc.hints)."""
+    if row.failed and row.outcome is not None:
+        return hints.reason(row.outcome)
+    return row.reason
 
 
 def _duration(text):
