@@ -20,20 +20,22 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli.fake_cloud import PASSWORD
 from tests.cli.fake_cloud import PROJECT_ID
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 
 
-def openstack(cloud, *argv, env=None):
+def openstack(cloud, *argv, env=None, input=None):
     environment = {k: v for k, v in os.environ.items()
                    if not k.startswith('OS_')}
     environment['OS_CLIENT_CONFIG_FILE'] = cloud.config_file
     environment.update(env or {})
     return subprocess.run([OPENSTACK, '--os-cloud', 'fake', *argv],
                           capture_output=True, text=True, env=environment,
-                          timeout=120)
+                          timeout=120, input=input)
 
 
 def test_help_reads_well(cloud):
@@ -110,3 +112,35 @@ def test_coexists_with_python_otcextensions(cloud):
         assert 'vbs backup delete' in result.stdout
         assert 'vbs policy list' in result.stdout
         assert 'WARNING' not in result.stderr
+
+
+MISSING = '0d6f4c59-5d0c-4a39-a1a4-000000000000'
+
+
+@pytest.mark.parametrize('argv, stdin, status, sends', [
+    # 0: every backup named got a success result, or none was named.
+    (['delete', '{present}'], None, 0, True),
+    (['delete', '--ignore-missing', MISSING], None, 0, True),
+    (['delete', '-'], '', 0, False),
+    # 1: a backup failed, or the command failed before any backup.
+    (['delete', MISSING, '{present}'], None, 1, True),
+    (['list', '--volume', 'no-such-volume'], None, 1, True),
+    # 2: usage errors; nothing is sent.
+    (['delete', ''], None, 2, False),
+    (['delete', '--parallel', '1.5', '{present}'], None, 2, False),
+    (['list', '--status', 'bogus'], None, 2, False),
+    (['list', '--name', ''], None, 2, False),
+    (['prune', '--keep-last', '0'], None, 2, False),
+])
+def test_exit_statuses(cloud, argv, stdin, status, sends):
+    present = cloud.add_backup('present')
+    argv = [a.format(present=present) for a in argv]
+    result = openstack(cloud, 'vbs', 'backup', *argv, input=stdin)
+    assert result.returncode == status, result.stderr
+    assert bool(cloud.vbs_requests()) == sends
+    if status == 2:
+        assert result.stderr.splitlines()[-1].startswith(
+            'openstack vbs backup %s: error: ' % argv[0])
+    if argv == ['delete', '-']:
+        assert result.stderr == 'no backups named on standard input\n'
+    assert 'Traceback' not in result.stderr

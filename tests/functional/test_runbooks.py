@@ -127,7 +127,7 @@ def test_list_pages_through_more_than_one_page(openstack, rows):
     listed = json.loads(result.stdout)
     assert sorted(r['ID'] for r in listed) == sorted(backups)
     limited = openstack('vbs', 'backup', 'list', '--volume', volume,
-                        '--limit', '120', '-f', 'value', '-c', 'ID')
+                        '--max-items', '120', '-f', 'value', '-c', 'ID')
     assert len(limited.stdout.split()) == 120
 
 

@@ -32,6 +32,7 @@ from tests.unit.conftest import VOLUMES_URL
 from vbsclient.api import deletion
 from vbsclient.osc import backup
 from vbsclient.osc import progress
+from vbsclient.osc import prune
 
 
 def make(command_class, client):
@@ -50,6 +51,16 @@ def run(command_class, client, argv):
     except exceptions.CommandError as exc:
         outcome = exc
     return outcome, command.app.stdout.getvalue()
+
+
+def run_shell(command_class, client, argv):
+    """Parse and run as the shell does: (exit status, stdout); a usage
+    error is argparse's exit status 2.
+    """
+    try:
+        return run(command_class, client, argv)
+    except SystemExit as exc:
+        return exc.code, ''
 
 
 def errors_logged(caplog):
@@ -158,12 +169,14 @@ def test_server_message_and_request_id_are_in_the_failure_line(
 
 
 @pytest.mark.parametrize('bad', [' ', '', 'a\x1bb'])
-def test_a_bad_argument_is_one_clear_error_and_nothing_is_sent(
-        client, cloud, bad):
-    error, _ = run(backup.DeleteBackup, client, [A, bad])
-    assert isinstance(error, exceptions.CommandError)
-    assert ('empty or blank' in str(error)
-            or 'control characters' in str(error))
+def test_a_bad_argument_is_a_usage_error_and_nothing_is_sent(
+        client, cloud, bad, capsys):
+    status, _ = run_shell(backup.DeleteBackup, client, [A, bad])
+    assert status == 2  # as any other usage error
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith('openstack vbs backup: error: argument <backup>: ')
+    assert ('empty or blank' in line or 'control characters' in line)
+    assert '\x1b' not in line
     assert not cloud.request_history
 
 
@@ -219,6 +232,60 @@ def test_backups_from_standard_input(client, cloud, monkeypatch):
     assert status == 0
     deleted = [c.url for c in vbs_calls(cloud) if c.method == 'DELETE']
     assert sorted(deleted) == [backup_url(A), backup_url(B)]
+
+
+@pytest.mark.parametrize('stdin', ['', '# nothing found\n\n'])
+def test_nothing_on_standard_input_is_said_on_stderr(
+        client, cloud, monkeypatch, caplog, stdin):
+    # A pipeline whose list failed or found nothing: no failure, but
+    # not silent either.
+    monkeypatch.setattr('sys.stdin', io.StringIO(stdin))
+    with caplog.at_level(logging.WARNING):
+        status, out = run(backup.DeleteBackup, client, ['-'])
+    assert (status, out) == (0, '')
+    assert [r.getMessage() for r in caplog.records] == [
+        'no backups named on standard input']
+    assert not vbs_calls(cloud)
+
+
+def test_backups_on_standard_input_get_no_note(client, cloud, monkeypatch,
+                                               caplog):
+    monkeypatch.setattr('sys.stdin', io.StringIO(A + '\n'))
+    cloud.delete(backup_url(A), status_code=202)
+    with caplog.at_level(logging.WARNING):
+        assert run(backup.DeleteBackup, client, ['-'])[0] == 0
+    assert not caplog.records
+
+
+def test_columns_without_a_format_print_a_table(client, cloud):
+    cloud.delete(backup_url(A), status_code=202)
+    status, out = run(backup.DeleteBackup, client, ['-c', 'Result', A])
+    assert status == 0
+    assert out.splitlines()[1] == '| Result  |'
+    assert out.splitlines()[3] == '| deleted |'
+    # Neither -f nor -c: quiet, like `openstack volume backup delete`.
+    assert run(backup.DeleteBackup, client, [A]) == (0, '')
+
+
+@pytest.mark.parametrize('command_class', [backup.DeleteBackup,
+                                           prune.PruneBackup])
+def test_format_help_says_what_happens_without_it(client, command_class):
+    parser = make(command_class, client).get_parser('openstack vbs backup')
+    text = ' '.join(parser.format_help().split())
+    assert 'defaults to table' not in text
+    assert 'without -f or -c, only failures' in text
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--parallel', '1.5', A], "'1.5' is not a positive integer"),
+    (['--parallel', '0', A], "'0' is not a positive integer"),
+    (['--timeout', '-1', A], "'-1' is not a positive number"),
+    (['--retries', '-1', A], "'-1' is not an integer of at least 0"),
+])
+def test_numbers_are_refused_by_their_kind(client, cloud, capsys, argv,
+                                           message):
+    assert run_shell(backup.DeleteBackup, client, argv)[0] == 2
+    assert message in capsys.readouterr().err
 
 
 # -- progress -----------------------------------------------------------------
@@ -399,7 +466,10 @@ BACKUPS = [_backup(n) for n in range(1, 8)]
 @pytest.mark.parametrize('argv, per_page, pages, listed', [
     # OSC's meanings: --limit the page size, --max-items the total.
     ([], 3, [{}, {'marker': 'id-3'}, {'marker': 'id-6'}], 7),
-    (['--limit', '3'], 3, [{'limit': '3'}], 3),  # deprecated: the total too
+    # --limit alone: every page followed, as in `openstack volume backup
+    # list` (and no warning: there is no other meaning to warn of).
+    (['--limit', '3'], 3, [{'limit': '3'}, {'limit': '3', 'marker': 'id-3'},
+                           {'limit': '3', 'marker': 'id-6'}], 7),
     (['--limit', '3', '--max-items', '7'], 3,
      [{'limit': '3'}, {'limit': '3', 'marker': 'id-3'},
       {'limit': '3', 'marker': 'id-6'}], 7),
@@ -428,31 +498,26 @@ def test_limit_is_the_page_size_and_max_items_the_total(
                               for page in pages]
 
 
-def test_limit_alone_warns_that_its_meaning_is_deprecated(
-        client, cloud, caplog):
-    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list(BACKUPS))
-    with caplog.at_level(logging.WARNING):
-        run(backup.ListBackup, client, ['--limit', '5'])
-    [warning] = [r.getMessage() for r in caplog.records]
-    assert warning.startswith('--limit without --max-items still also caps '
-                              'the total')
-    assert warning.endswith('use --max-items 5 instead.')
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        run(backup.ListBackup, client, ['--limit', '5', '--max-items', '5'])
-        run(backup.ListBackup, client, ['--max-items', '5'])
-    assert not caplog.records
-
-
 @pytest.mark.parametrize('argv', [
     ['--limit', '0'], ['--max-items', '0'], ['--max-items', '-1'],
     ['--volume', ''], ['--volume', ' '], ['--marker', ''],
-    ['--project', '']])
-def test_list_parser_refuses_bad_usage(client, argv, capsys):
-    # An unset shell variable must not widen --volume to every backup.
-    with pytest.raises(SystemExit) as info:
-        make(backup.ListBackup, client).get_parser('list').parse_args(argv)
-    assert info.value.code == 2
+    ['--project', ''], ['--name', ''], ['--name', ' '], ['--status', ''],
+    ['--status', 'bogus'], ['--status', 'Available'], ['--limit', '1.5']])
+def test_list_parser_refuses_bad_usage(client, cloud, argv, capsys):
+    # An unset shell variable or a typo must not widen a filter to every
+    # backup, nor narrow it to none with exit status 0.
+    status, _ = run_shell(backup.ListBackup, client, argv)
+    assert status == 2
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith('openstack vbs backup: error: argument ')
+    assert not cloud.request_history
+
+
+@pytest.mark.parametrize('status', backup.ListBackup.STATUSES)
+def test_status_takes_each_of_the_apis_statuses(client, cloud, status):
+    cloud.get(BACKUPS_URL + '/detail', json=recorded.backup_list([]))
+    assert run(backup.ListBackup, client, ['--status', status])[0] == 0
+    assert _listed(cloud) == [{'status': [status]}]
 
 
 def test_all_projects_and_a_project_id_as_osc_sends_them(client, cloud):

@@ -56,6 +56,26 @@ class VbsCommand:
     # on a terminal or by a script, and get control characters escaped.
     EXACT_FORMATS = ('json', 'yaml')
 
+    def quiet_without_format(self, parser, quiet):
+        """Print rows only when asked (-f or -c), like `openstack volume
+        backup delete`; `quiet` says what is printed otherwise.
+        """
+        parser.set_defaults(formatter=None)
+        for action in parser._actions:
+            if '-f' in action.option_strings:
+                action.help = ('the output format (with -c alone: table); '
+                               'without -f or -c, %s' % quiet)
+        return parser
+
+    def chosen_format(self, parsed_args):
+        """The output format, or None for quiet: -c alone means a table,
+        as on any openstack command; a dry run is printed to be read.
+        """
+        if parsed_args.formatter is None and (
+                parsed_args.columns or parsed_args.dry_run):
+            parsed_args.formatter = 'table'
+        return parsed_args.formatter
+
     def add_network_options(self, parser):
         group = parser.add_argument_group('network options')
         group.add_argument(
@@ -159,12 +179,11 @@ class DeleteBackup(VbsCommand, command.Lister):
     COLUMNS = ('ID', 'Name', 'Result', 'Reason', 'Request ID')
 
     def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        # Quiet, like `openstack volume backup delete`, unless -f is given
-        # (the class docstring, which is the help's description, says so).
-        parser.set_defaults(formatter=None)
+        parser = self.quiet_without_format(
+            super().get_parser(prog_name),
+            'only failures are printed, on stderr (a dry run: a table)')
         parser.add_argument(
-            'backups', metavar='<backup>', nargs='+',
+            'backups', metavar='<backup>', nargs='+', type=_backup_argument,
             help='Backup(s) to delete (name or ID; "-" for standard input)')
         parser.add_argument(
             '--force', action='store_true',
@@ -198,9 +217,7 @@ class DeleteBackup(VbsCommand, command.Lister):
 
     def run_command(self, parsed_args):
         self._bulk = self._signal = None
-        if parsed_args.dry_run and parsed_args.formatter is None:
-            parsed_args.formatter = 'table'  # a dry run exists to be read
-        if parsed_args.formatter is None:
+        if self.chosen_format(parsed_args) is None:
             for outcome in self._outcomes(parsed_args):
                 if outcome.failed:
                     self._report(outcome, parsed_args)
@@ -258,17 +275,16 @@ class DeleteBackup(VbsCommand, command.Lister):
             progress=progress.Progress())
         try:
             with self._signals_stop(bulk):
-                yield from bulk.run(_arguments(parsed_args.backups),
+                yield from bulk.run(_arguments(parsed_args.backups, LOG),
                                     wait=parsed_args.wait,
                                     timeout=parsed_args.timeout)
         finally:
             bulk.progress.close()
 
     def _check_arguments(self, backups):
-        """Bad input on the command line is one error before any request."""
-        for argument in backups:
-            if argument != '-':
-                ids.check_name_or_id(argument)
+        """Bad input on the command line is one error before any request
+        (the arguments themselves are checked as they are parsed).
+        """
         if '-' in backups and getattr(self.app, 'interactive_mode', False):
             # There, standard input holds the shell's next commands.
             raise exceptions.CommandError(
@@ -287,11 +303,11 @@ class ListBackup(VbsCommand, command.Lister):
                'Created At')
     LONG_COLUMNS = COLUMNS + ('Availability Zone', 'Volume', 'Container')
     KEYS = {'Incremental': 'is_incremental', 'Volume': 'volume_id'}
-    LIMIT_DEPRECATED = (
-        '--limit without --max-items still also caps the total number of '
-        'backups listed, but this meaning is deprecated: --limit will only '
-        'set the page size, as in "openstack volume backup list". For the '
-        'same result, use --max-items %d instead.')
+    # A backup's statuses in the API (Cinder's, and error_restoring, which
+    # `openstack volume backup list` offers too): another value would
+    # match nothing and list nothing, with exit status 0.
+    STATUSES = ('available', 'creating', 'deleting', 'error',
+                'error_deleting', 'error_restoring', 'restoring')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -300,11 +316,12 @@ class ListBackup(VbsCommand, command.Lister):
             help='Only backups of this project (name or ID) (admin only)')
         parser.add_argument('--long', action='store_true',
                             help='List additional fields in output')
-        parser.add_argument('--name', metavar='<name>',
+        parser.add_argument('--name', metavar='<name>', type=_not_blank,
                             help='Only backups with this exact name')
         parser.add_argument('--status', metavar='<status>',
-                            help='Only backups in this status (available, '
-                                 'error, creating, deleting, ...)')
+                            choices=self.STATUSES,
+                            help='Only backups in this status (%s)'
+                                 % ', '.join(self.STATUSES))
         parser.add_argument(
             '--volume', metavar='<volume>', type=_not_blank,
             help='Only backups of this volume (name or ID; a name is '
@@ -312,9 +329,7 @@ class ListBackup(VbsCommand, command.Lister):
         parser.add_argument(
             '--limit', metavar='<limit>', type=_positive(int),
             help='Backups per page, all pages followed (the server may cap '
-                 'it); --max-items caps the total. Deprecated: without '
-                 '--max-items, --limit still caps the total too, as it did '
-                 'before, with a warning')
+                 'it); --max-items caps the total')
         parser.add_argument(
             '--marker', metavar='<marker>', type=_not_blank,
             help='Start after this backup (name or ID)')
@@ -347,14 +362,10 @@ class ListBackup(VbsCommand, command.Lister):
                 for c in columns]
         return columns, (tuple(b.get(k) for k in keys) for b in backups)
 
-    def _paging(self, parsed_args):
-        """(page size, total): as in OSC, but for --limit alone, whose old
-        meaning (the total, and the page size) is kept, with a warning.
-        """
+    @staticmethod
+    def _paging(parsed_args):
+        """(page size, total), as in `openstack volume backup list`."""
         limit, max_items = parsed_args.limit, parsed_args.max_items
-        if limit and not max_items:
-            LOG.warning(self.LIMIT_DEPRECATED, limit)
-            return limit, limit
         # As openstacksdk does, a total alone is also the page size: one
         # request when the server allows pages that large.
         return limit or max_items, max_items
@@ -387,13 +398,22 @@ class ShowBackup(VbsCommand, command.ShowOne):
         return tuple(zip(*sorted(backup.items()))) or ((), ())
 
 
-def _arguments(backups):
-    """The backups named, with "-" replaced by standard input's lines."""
+def _arguments(backups, log):
+    """The backups named, with "-" replaced by standard input's lines.
+
+    Nothing on standard input is no failure (a list that found nothing),
+    but a pipeline whose list failed looks the same: say so on stderr.
+    """
     for argument in backups:
-        if argument == '-':
-            yield from _lines(getattr(sys.stdin, 'buffer', sys.stdin))
-        else:
+        if argument != '-':
             yield argument
+            continue
+        read = 0
+        for read, line in enumerate(
+                _lines(getattr(sys.stdin, 'buffer', sys.stdin)), 1):
+            yield line
+        if not read:
+            log.warning('no backups named on standard input')
 
 
 def _lines(stream):
@@ -427,6 +447,16 @@ def _escaped(values):
                  for v in values)
 
 
+def _backup_argument(text):
+    """An argparse type: "-", or a backup name or ID that could name one."""
+    if text != '-':
+        try:
+            ids.check_name_or_id(text)
+        except errors.InvalidBackupId as exc:
+            raise argparse.ArgumentTypeError(str(exc))
+    return text
+
+
 def _not_blank(text):
     """An argparse type: a name or ID, never empty (an unset shell
     variable must not widen a filter to everything).
@@ -434,6 +464,10 @@ def _not_blank(text):
     if not text.strip():
         raise argparse.ArgumentTypeError('must not be empty or blank')
     return text
+
+
+_NOUNS = {int: 'an integer', float: 'a number'}
+_POSITIVE = {int: 'a positive integer', float: 'a positive number'}
 
 
 def _positive(kind):
@@ -449,8 +483,8 @@ def _at_least(minimum, kind):
             value = None
         if value is None or not math.isfinite(value) \
                 or (value <= 0 if minimum is None else value < minimum):
-            raise argparse.ArgumentTypeError('%r is not a %s' % (
-                text, 'number of at least %d' % minimum
-                if minimum is not None else 'positive number'))
+            raise argparse.ArgumentTypeError('%r is not %s' % (
+                text, '%s of at least %d' % (_NOUNS[kind], minimum)
+                if minimum is not None else _POSITIVE[kind]))
         return value
     return parse

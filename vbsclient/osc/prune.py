@@ -50,8 +50,9 @@ class PruneBackup(backup.VbsCommand, command.Lister):
     RULES = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
 
     def get_parser(self, prog_name):
-        parser = self._parser = super().get_parser(prog_name)
-        parser.set_defaults(formatter=None)
+        parser = self._parser = self.quiet_without_format(
+            super().get_parser(prog_name), 'only failures and the summary '
+            'are printed, on stderr (a dry run: a table)')
         parser.add_argument(
             '--volume', metavar='<volume>', action='append',
             type=backup._not_blank,
@@ -101,9 +102,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
                                'or --keep-within'
                                % ', --keep-'.join(self.RULES))
         self._rules = rules
-        if parsed_args.dry_run and parsed_args.formatter is None:
-            parsed_args.formatter = 'table'  # a dry run exists to be read
-        if parsed_args.formatter is None:
+        if self.chosen_format(parsed_args) is None:
             self._done = self._rows(parsed_args)
             for row in self._done:
                 if row.failed:
