@@ -67,6 +67,9 @@ def test_a_busy_backup_is_refused_and_left_alone(openstack, server, rows,
     assert result.returncode == 1
     assert 'Backup status must be available or error (HTTP 400' in \
         result.stderr
+    # What to do follows from the status Cinder shows, read back.
+    assert ('its status is %s: --force deletes a backup in any status'
+            % status) in result.stderr
     assert server.backup(backup)['status'] == status
 
 

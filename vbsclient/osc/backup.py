@@ -324,8 +324,10 @@ class ListBackup(VbsCommand, command.Lister):
                                  % ', '.join(self.STATUSES))
         parser.add_argument(
             '--volume', metavar='<volume>', type=_not_blank,
-            help='Only backups of this volume (name or ID; a name is '
-                 'looked up in the volumes of the same endpoint)')
+            help='Only backups of this volume (name or ID). An ID is used '
+                 'as given, so the backups of a deleted volume are found; a '
+                 'name must match one volume of the same endpoint, else it '
+                 'is an error (not an empty list)')
         parser.add_argument(
             '--limit', metavar='<limit>', type=_positive(int),
             help='Backups per page, all pages followed (the server may cap '
