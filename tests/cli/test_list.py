@@ -92,14 +92,15 @@ def test_max_items_and_limit_page_through_cinders_pages(cloud):
         '1', '1', '1']
 
 
-def test_limit_alone_keeps_its_old_meaning_and_warns(cloud):
+def test_limit_alone_is_the_page_size_as_in_osc(cloud):
     backups = [cloud.add_backup('b%d' % n) for n in range(5)]
     result = openstack(cloud, 'vbs', 'backup', 'list', '--limit', '2',
                        '-f', 'value', '-c', 'ID')
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == backups[:2]
-    assert '--limit without --max-items' in result.stderr
-    assert 'use --max-items 2 instead' in result.stderr
+    assert sorted(result.stdout.split()) == sorted(backups)
+    assert result.stderr == ''
+    pages = queries(cloud.vbs_requests(), '/detail')
+    assert len(pages) == 3 and all(p['limit'] == '2' for p in pages)
 
 
 def test_all_projects_and_an_unknown_marker(cloud):

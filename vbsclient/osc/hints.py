@@ -36,7 +36,10 @@ def reason(outcome, force=False):
         return outcome.reason
     cause = error.cause if isinstance(error, errors.Unconfirmed) else error
     what = getattr(cause, 'summary', None) or str(cause)
-    hint = _for_outcome(outcome, error, force) or _own_hint(cause)
+    # A hint that knows more replaces the error's own; options that would
+    # help are added to it.
+    hint = _for_outcome(outcome, error, force) or '; '.join(
+        h for h in (getattr(cause, 'hint', None), for_error(cause)) if h)
     return '%s: %s' % (what, hint) if hint else what
 
 
@@ -72,14 +75,14 @@ def _for_outcome(outcome, error, force):
         return _forced_or_operators(force, 'error_deleting')
     if isinstance(error, errors.TransportError):
         return _transport(error)
-    if not isinstance(error, errors.ApiError):
-        return for_error(error)
-    return _api(error, outcome.status, force)
+    if isinstance(error, errors.ApiError):
+        return _api(error, outcome.status, force)
+    return ''
 
 
 def _api(error, status, force):
     if error.error_code or error.status_code not in (400, 404, 409):
-        return for_error(error)  # the code's or the status's own hint
+        return ''  # the code's or the status's own hint says it
     if error.status_code == 404:
         if status is not None and isinstance(error, errors.NotFound):
             return ('yet the backup is there (status %s): ask the cloud\'s '
@@ -112,7 +115,3 @@ def _transport(error):
 
 def _wrong_api(error):
     return error.status_code in (405, 406, 501)
-
-
-def _own_hint(error):
-    return getattr(error, 'hint', None) or ''
