@@ -32,6 +32,7 @@ import pytest
 from tests.cli.fake_cloud import FakeCloud
 from tests.cli import hostile
 from tests.cli.test_openstack_shell import OPENSTACK
+from vbsclient.osc import backup as backup_command
 
 # What a backup whose deletion the server accepted ends as.
 DONE = ('deleted', 'gone')
@@ -63,9 +64,10 @@ class Result:
         return '\n'.join(self.stderr.splitlines()[-lines:])
 
 
-def start(cloud, tmp_path, *argv, ids=None):
+def start(cloud, tmp_path, *argv, ids=None, prefix=()):
     """Start `openstack --os-cloud fake *argv` against the cloud; `ids`,
-    if given, are its standard input, one a line.
+    if given, are its standard input, one a line; `prefix` runs it (e.g.
+    under GNU timeout).
     """
     config = tmp_path / 'clouds.yaml'
     config.write_text(cloud.clouds_yaml())
@@ -78,7 +80,7 @@ def start(cloud, tmp_path, *argv, ids=None):
         stdin = open(listing)
     try:
         process = subprocess.Popen(
-            [OPENSTACK, '--os-cloud', 'fake', *argv], stdin=stdin,
+            [*prefix, OPENSTACK, '--os-cloud', 'fake', *argv], stdin=stdin,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env)
     finally:
@@ -285,8 +287,9 @@ def test_a_huge_retry_after_on_a_429_does_not_hang_the_run(tmp_path, value):
 STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
-def interrupted_run(tmp_path, signum, throttling):
-    """A 400-backup run, signalled mid-way; (result, backups, the
+def interrupted_run(tmp_path, signum, throttling, twice=False):
+    """A 400-backup run, signalled mid-way (twice at once: as GNU timeout
+    and a kill of the process group deliver it); (result, backups, the
     signal's time, the requests, the backups left).
     """
     with FakeCloud(delete_delay=0.05) as cloud:
@@ -309,6 +312,9 @@ def interrupted_run(tmp_path, signum, throttling):
                 for status, n in enough.items()))
             sent = time.monotonic()
             process.send_signal(signum)
+            if twice:
+                time.sleep(0.02)
+                process.send_signal(signum)
         finally:
             if process.poll() is None and 'sent' not in locals():
                 process.kill()
@@ -347,6 +353,29 @@ def test_a_signal_stops_the_run_within_half_a_second(tmp_path, signum,
                       signum)
 
 
+def test_the_same_signal_twice_at_once_is_one_stop(tmp_path):
+    result = interrupted_run(tmp_path, signal.SIGTERM, False, twice=True)
+    check_interrupted(*result, signal.SIGTERM)
+    assert 'aborting now' not in result[0].stderr
+
+
+def test_gnu_timeout_stops_the_run_and_every_backup_is_reported(tmp_path):
+    # timeout sends SIGTERM to the command and to its process group: one
+    # stop, not a stop and an abort.
+    with FakeCloud(delete_delay=0.5) as cloud:
+        backups = [cloud.add_backup('b%d' % n) for n in range(400)]
+        result = finish(start(cloud, tmp_path, 'vbs', 'backup', 'delete',
+                              '-f', 'json', '-', ids=backups,
+                              prefix=('timeout', '4')), timeout=30)
+        left = cloud.remaining()
+    assert result.returncode == 124, result.tail()  # timeout's own status
+    assert 'aborting now' not in result.stderr
+    assert [r['ID'] for r in result.rows] == backups
+    for row in result.rows:
+        assert (row['Result'] in DONE) == (row['ID'] not in left), row
+    assert 'Interrupted: of 400 backups' in result.stderr
+
+
 def test_sighup_stops_the_run_with_129(tmp_path):
     check_interrupted(*interrupted_run(tmp_path, signal.SIGHUP, False),
                       signal.SIGHUP)
@@ -366,7 +395,8 @@ def test_a_second_signal_ends_the_process_at_once(tmp_path, signum):
         try:
             wait_for(lambda: len(deletes(cloud)) >= 4)
             process.send_signal(signum)
-            time.sleep(0.5)
+            # Past the window in which a repeat is the same delivery.
+            time.sleep(backup_command.SAME_SIGNAL_WINDOW + 0.2)
             assert process.poll() is None, \
                 'the first signal ended the process: it must finish the run'
             second = time.monotonic()

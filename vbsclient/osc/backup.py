@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from osc_lib.command import command
 from osc_lib import exceptions
@@ -43,6 +44,8 @@ LOG = logging.getLogger(__name__)
 # Signals that end a run as Ctrl-C does: stop sending, account for every
 # backup, report; the exit status is 128 + the signal's number (130, 143,
 # 129), as a shell reports a process the signal ended.
+# A repeat of the first signal this soon is a duplicate delivery.
+SAME_SIGNAL_WINDOW = 1.0
 STOP_SIGNALS = tuple(getattr(signal, name) for name in
                      ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, name))
 
@@ -125,19 +128,28 @@ class VbsCommand:
     def _signals_stop(self, bulk):
         """The first SIGINT, SIGTERM or SIGHUP stops sending and lets the
         run report; a second one ends the process at once.
+
+        The same signal again within SAME_SIGNAL_WINDOW seconds is the
+        same stop delivered twice, not a second one: GNU timeout, and
+        `kill` of a process group, send it to the process and its group.
         """
         self._signal = None
         if threading.current_thread() is not threading.main_thread():
             yield  # signal handlers can only be set from the main thread
             return
+        first = []  # when the first signal came
 
         def stop(signum, frame):
             name = signal.Signals(signum).name
             if self._signal is not None:
+                if signum == self._signal and \
+                        time.monotonic() - first[0] < SAME_SIGNAL_WINDOW:
+                    return
                 sys.stderr.write('\n%s again: aborting now\n' % name)
                 sys.stderr.flush()
                 os._exit(128 + self._signal)
             self._signal = signum
+            first.append(time.monotonic())
             bulk.progress.clear()
             sys.stderr.write('\n%s: sending nothing more, finishing the '
                              'requests in flight (%s again to abort)\n'
@@ -172,8 +184,9 @@ class DeleteBackup(VbsCommand, command.Lister):
     reads more of them from standard input, one per line ("#" comments and
     blank lines are skipped). Backups of an incremental chain may be named
     in any order: each is deleted once the backups that depend on it are
-    gone. Quiet on success (no -f: no output); with -f, one row per backup
-    (a dry run defaults to a table). Exit status 1 if any backup failed.
+    gone. Quiet on success (neither -f nor -c: no output); with -f or -c,
+    one row per backup (a dry run: a table). Exit status 1 if any backup
+    failed.
     """
 
     COLUMNS = ('ID', 'Name', 'Result', 'Reason', 'Request ID')

@@ -40,9 +40,10 @@ class PruneBackup(backup.VbsCommand, command.Lister):
     duration of the volume's newest); its newest available backup always;
     a backup the server reports incremental backups depend on, while one
     of them stays. Only available backups are deleted; the others are
-    skipped. Quiet on success (no -f: failures and the summary only);
-    with -f, one row per backup, newest first per volume (a dry run
-    defaults to a table). Exit status 1 if any planned deletion failed.
+    skipped. Quiet on success (neither -f nor -c: failures and the
+    summary only); with -f or -c, one row per backup, newest first per
+    volume (a dry run: a table). Exit status 1 if any planned deletion
+    failed.
     """
 
     COLUMNS = ('ID', 'Name', 'Volume ID', 'Created At', 'Incremental',
