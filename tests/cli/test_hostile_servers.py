@@ -22,6 +22,7 @@ Each test names the guarantee it proves.
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import uuid
@@ -427,6 +428,30 @@ def test_an_untrusted_certificate_is_not_retried(cloud, tmp_path):
     assert 'CERTIFICATE_VERIFY_FAILED' in reasons[0]
     assert server.connections <= 8  # not 16 x 5 attempts
     assert result.seconds < 20
+
+
+def test_a_proxy_that_refuses_is_named_with_what_to_do(cloud):
+    # Keystone is reached directly; the VBS endpoint only through a proxy
+    # that is not there.
+    with socket.socket() as unused:
+        unused.bind(('127.0.0.1', 0))
+        proxy = 'http://127.0.0.1:%d' % unused.getsockname()[1]
+    backup = str(uuid.uuid4())
+    env = {'HTTPS_PROXY': proxy, 'https_proxy': proxy,
+           'NO_PROXY': '127.0.0.1,localhost', 'no_proxy': '127.0.0.1',
+           'OS_VBS_ENDPOINT_OVERRIDE': 'https://vbs.example.test/v3'}
+    deleted = openstack(cloud, 'vbs', 'backup', 'delete', backup, '-f',
+                        'json', '--retries', '0', env=env)
+    listed = openstack(cloud, 'vbs', 'backup', 'list', '--retries', '0',
+                       env=env)
+    assert (deleted.returncode, listed.returncode) == (1, 1)
+    [row] = deleted.rows
+    for text in (row['Reason'], listed.stderr):
+        # The cause is kept whole, not cut off behind keystoneauth's text.
+        assert 'connection failed to the proxy: ' in text
+        assert 'Connection refused' in text
+        assert 'HTTPS_PROXY' in text  # what to do
+    assert not cloud.vbs_requests()
 
 
 @pytest.mark.parametrize('override, expected', [

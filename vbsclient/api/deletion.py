@@ -278,8 +278,9 @@ class BulkDelete:
         record, get_error = _look_up(client, outcome.backup_id)
         outcome.saw(record)
         if _not_found(get_error):
-            outcome.gone('gone: an attempt was cut off (%s) and may have '
-                         'deleted it' % _short(exc))
+            outcome.gone('gone: an attempt was cut off (a timeout or a '
+                         'reset) and may have deleted it; the last attempt '
+                         'got: %s' % _short(exc))
         elif outcome.status == 'deleting':
             outcome.accepted(None, 'accepted by an attempt that was cut '
                                    'off; now deleting')

@@ -168,11 +168,21 @@ def _transport_error(exc, watchdog, read_timeout):
         return errors.TransportError(
             'read timeout: no answer within %.3g s' % read_timeout,
             may_have_reached_server=True)
-    if any(isinstance(c, _NOT_SENT) for c in causes):
+    # The innermost cause says what failed; keystoneauth's own text puts
+    # it last, where the cap would cut it off.
+    through_proxy = ' to the proxy' if any(
+        isinstance(c, _PROXY_FAILURES) for c in causes) else ''
+    not_sent = [c for c in causes if isinstance(c, _NOT_SENT)]
+    if not_sent:
         timed_out = isinstance(exc, ksa_exceptions.ConnectTimeout)
         return errors.TransportError(
-            '%s: %s' % ('connect timeout' if timed_out
-                        else 'connection failed', _short(exc)),
+            '%s%s: %s' % ('connect timeout' if timed_out
+                          else 'connection failed', through_proxy,
+                          _short(not_sent[-1])),
+            may_have_reached_server=False)
+    if through_proxy:
+        return errors.TransportError(
+            'proxy failure: %s' % _short(causes[-1]),
             may_have_reached_server=False)
     if isinstance(exc, ksa_exceptions.SSLError):
         # The innermost cause says what failed (e.g. the certificate).
@@ -217,6 +227,8 @@ def _short(exc):
 _NOT_SENT = (requests.exceptions.ConnectTimeout,
              urllib3.exceptions.NewConnectionError,
              urllib3.exceptions.ConnectTimeoutError)
+_PROXY_FAILURES = (requests.exceptions.ProxyError,
+                   urllib3.exceptions.ProxyError)
 _INVALID_URL = (requests.exceptions.InvalidURL,
                 requests.exceptions.MissingSchema,
                 requests.exceptions.InvalidSchema,

@@ -53,6 +53,8 @@ def for_error(error):
         return _ENDPOINT_OPTIONS
     if isinstance(error, errors.ApiError) and _wrong_api(error):
         return 'check --os-vbs-endpoint-override and --os-vbs-api-version'
+    if isinstance(error, errors.TransportError):
+        return _transport(error)
     return ''
 
 
