@@ -379,7 +379,8 @@ def _watched(connection_class):
                 watchdog.watch(self.sock)
                 watchdog.sent()
             return super().getresponse(*args, **kwargs)
-    Watched.__name__ = 'Watched' + connection_class.__name__
+    # urllib3's messages name the connection's class: keep urllib3's name.
+    Watched.__name__ = Watched.__qualname__ = connection_class.__name__
     return Watched
 
 

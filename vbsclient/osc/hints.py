@@ -59,8 +59,11 @@ def for_error(error):
 
 
 def with_hint(message, error):
+    """The message of an error that ends a whole command, with options
+    that would help after what it already says.
+    """
     hint = for_error(error)
-    return '%s (%s)' % (message, hint) if hint else message
+    return '%s; %s' % (message.rstrip('.'), hint) if hint else message
 
 
 def _for_outcome(outcome, error, force):
