@@ -141,14 +141,18 @@ def _walk(ordered, parent_ids, named, steps, refusals):
             after.blocking += 1
 
 
+# The statuses in which the reference server accepts a delete that is
+# not forced.
+DELETABLE = ('available', 'error')
+
+
 def on_its_way(record, force=False):
     """Whether a named backup can go: a delete of it is (or was) accepted.
 
-    The reference server accepts a delete only in status available or
-    error (--force: in any); deleting is on its way already.
+    The reference server accepts a delete only in DELETABLE statuses
+    (--force: in any); deleting is on its way already.
     """
-    return force or record.get('status') in (None, 'available', 'error',
-                                             'deleting')
+    return force or record.get('status') in (None, 'deleting') + DELETABLE
 
 
 def refused_for_dependents(error):

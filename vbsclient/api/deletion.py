@@ -344,9 +344,9 @@ class BulkDelete:
         if not outcomes:
             return
         deadline = self._start_waiting()  # all waiting shares the timeout
-        last_seen = {}
+        unknown = {}  # backup ID -> why its last poll failed
         pending = waiter.wait_for(
-            outcomes, lambda o: _poll(self.client, o, last_seen),
+            outcomes, lambda o: _poll(self.client, o, unknown),
             max(0.0, deadline - self._clock()), self.parallel,
             self.pipeline.stopping, sleep=self._sleep, clock=self._clock,
             on_round=lambda left: self.progress.waiting(len(left)))
@@ -355,11 +355,11 @@ class BulkDelete:
                 outcome.accepted(None, 'interrupted before it was seen gone')
             else:
                 outcome.fail(errors.NotGoneInTime(
-                    outcome.status, self._timeout,
-                    seen=last_seen.get(outcome.backup_id)))
+                    unknown.get(outcome.backup_id) or outcome.status
+                    or 'present', self._timeout))
 
 
-def _poll(client, outcome, last_seen):
+def _poll(client, outcome, unknown):
     """Check one backup; return True once its outcome is final."""
     record, error = _look_up(client, outcome.backup_id)
     if _not_found(error):
@@ -367,14 +367,14 @@ def _poll(client, outcome, last_seen):
         return True
     if error is not None:
         # A passing failure must not end the wait early.
-        last_seen[outcome.backup_id] = 'unknown (%s)' % error
+        unknown[outcome.backup_id] = 'unknown (%s)' % error
         return False
+    unknown.pop(outcome.backup_id, None)
     outcome.saw(record)
     if outcome.status == 'error_deleting':
         outcome.fail(errors.FailedOnServer(
             'the backup ended in status error_deleting'))
         return True
-    last_seen[outcome.backup_id] = record.get('status')
     return False
 
 

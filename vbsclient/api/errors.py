@@ -220,13 +220,12 @@ class ApiError(VbsError):
 
 class NotGoneInTime(VbsError):
     """An accepted delete whose backup was still there when the run's
-    timeout ran out. status: as last seen (None: unknown).
+    timeout ran out; seen: what the last poll showed of it.
     """
 
-    def __init__(self, status, timeout, seen=None):
+    def __init__(self, seen, timeout):
         super().__init__('still %s after %g seconds (timeout)'
-                         % (seen or status or 'present', timeout))
-        self.status = status
+                         % (seen, timeout))
 
 
 class FailedOnServer(VbsError):

@@ -133,23 +133,22 @@ class VbsCommand:
         same stop delivered twice, not a second one: GNU timeout, and
         `kill` of a process group, send it to the process and its group.
         """
-        self._signal = None
+        self._signal = self._signalled_at = None
         if threading.current_thread() is not threading.main_thread():
             yield  # signal handlers can only be set from the main thread
             return
-        first = []  # when the first signal came
 
         def stop(signum, frame):
             name = signal.Signals(signum).name
             if self._signal is not None:
-                if signum == self._signal and \
-                        time.monotonic() - first[0] < SAME_SIGNAL_WINDOW:
+                if signum == self._signal and time.monotonic() \
+                        - self._signalled_at < SAME_SIGNAL_WINDOW:
                     return
                 sys.stderr.write('\n%s again: aborting now\n' % name)
                 sys.stderr.flush()
                 os._exit(128 + self._signal)
             self._signal = signum
-            first.append(time.monotonic())
+            self._signalled_at = time.monotonic()
             bulk.progress.clear()
             sys.stderr.write('\n%s: sending nothing more, finishing the '
                              'requests in flight (%s again to abort)\n'
@@ -288,7 +287,7 @@ class DeleteBackup(VbsCommand, command.Lister):
             progress=progress.Progress())
         try:
             with self._signals_stop(bulk):
-                yield from bulk.run(_arguments(parsed_args.backups, LOG),
+                yield from bulk.run(_arguments(parsed_args.backups),
                                     wait=parsed_args.wait,
                                     timeout=parsed_args.timeout)
         finally:
@@ -413,7 +412,7 @@ class ShowBackup(VbsCommand, command.ShowOne):
         return tuple(zip(*sorted(backup.items()))) or ((), ())
 
 
-def _arguments(backups, log):
+def _arguments(backups):
     """The backups named, with "-" replaced by standard input's lines.
 
     Nothing on standard input is no failure (a list that found nothing),
@@ -428,7 +427,7 @@ def _arguments(backups, log):
                 _lines(getattr(sys.stdin, 'buffer', sys.stdin)), 1):
             yield line
         if not read:
-            log.warning('no backups named on standard input')
+            LOG.warning('no backups named on standard input')
 
 
 def _lines(stream):

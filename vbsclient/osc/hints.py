@@ -25,8 +25,6 @@ from vbsclient.api import errors
 _ENDPOINT_OPTIONS = ('set the endpoint with --os-vbs-endpoint-override, or '
                      'choose the catalog entry with --os-vbs-service-type, '
                      '--os-vbs-region-name and --os-vbs-interface')
-# Cinder deletes a backup only in these statuses, unless forced.
-_DELETABLE = ('available', 'error')
 
 
 def reason(outcome, force=False):
@@ -95,7 +93,7 @@ def _api(error, status, force):
         return ''
     if chains.refused_for_dependents(error) or status is None:
         return ''
-    if status in _DELETABLE:
+    if status in chains.DELETABLE:
         return ''  # its status is not why: the server's message says
     return _forced_or_operators(force, status)
 
