@@ -139,9 +139,9 @@ class Pipeline:
                 final.may_have_acted = may_have_acted
                 return final
             judgement = attempt.judgement
-            if attempt.answer is None:
-                # Cut off after it was sent: it may have been done.
-                may_have_acted = may_have_acted or judgement.may_have_acted
+            # Cut off after it was sent, or a gateway's 502/504: it may
+            # have been done, whatever this request ends with.
+            may_have_acted = may_have_acted or judgement.may_have_acted
             last = Final(attempt.answer, attempt.error)
             if judgement.verdict is Verdict.AUTH \
                     and renewed < retry.MAX_UNAUTHORIZED \
@@ -151,9 +151,6 @@ class Pipeline:
             if judgement.retriable and retried < settings.retries \
                     and self._pause(self._delay(judgement, retried),
                                     deadline, judgement.verdict):
-                # A gateway's 502/504 may come after the work was done:
-                # what the retry meets must be read in that light.
-                may_have_acted = may_have_acted or judgement.may_have_acted
                 retried += 1
                 continue
             last.may_have_acted = may_have_acted

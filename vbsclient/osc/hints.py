@@ -68,8 +68,9 @@ def _for_outcome(outcome, error, force):
     show = "'openstack vbs backup show %s'" % (
         outcome.backup_id or outcome.argument)
     if isinstance(error, errors.Unconfirmed):
-        return ('an earlier attempt was cut off and may have deleted it all '
-                'the same: check with %s; a rerun is safe' % show)
+        return ('an attempt was cut off or answered by a gateway and may '
+                'have deleted it all the same: check with %s; a rerun is '
+                'safe' % show)
     if isinstance(error, errors.NotGoneInTime):
         return ('the server is still deleting it: rerun later with --wait '
                 '(a rerun is safe) or give --timeout more time; %s shows '
