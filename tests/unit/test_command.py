@@ -394,7 +394,8 @@ def test_incremental_column_shows_cinders_is_incremental(client, cloud):
 
 def test_list_follows_pages_and_filters(client, cloud):
     _pages(cloud, 'status=error&volume_id=%s' % VOLUME,
-           [_backup(1), _backup(2)], per_page=1)
+           [_backup(n, status='error', volume_id=VOLUME) for n in (1, 2)],
+           per_page=1)
     status, out = run(backup.ListBackup, client,
                       ['--status', 'error', '--volume', VOLUME, '-f', 'json'])
     assert status == 0

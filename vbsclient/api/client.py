@@ -44,6 +44,7 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import listing
 from vbsclient.api import pipeline as api_pipeline
 from vbsclient.api import retry
 from vbsclient.api import text as safe_text
@@ -199,9 +200,9 @@ class BackupClient:
         """
         if ids.is_uuid(name_or_id):
             return name_or_id.lower(), None
-        # Only an exact match counts, whatever the server's filter does.
-        matches = [b['id'] for b in self.list(name=name_or_id, **filters)
-                   if b.get('name') == name_or_id]
+        # Only an exact match counts, whatever the server's filter does
+        # (listing.trusted).
+        matches = [b['id'] for b in self.list(name=name_or_id, **filters)]
         if not matches:
             raise errors.BackupNotFound(
                 'No backup with name or ID %s exists.'
@@ -209,7 +210,10 @@ class BackupClient:
         return _only(matches, 'backups', name_or_id), name_or_id
 
     def list(self, detailed=False, **filters):
-        """Yield backups, following "backups_links" pages.
+        """Yield backups, following "backups_links" pages: each backup
+        once, and only those that match name, status and volume_id, as
+        their records show them (vbsclient.api.listing), whatever the
+        server's filters did.
 
         Filters: name, status, volume_id, limit (page size), marker,
         all_tenants and project_id (admin), and any other query parameter
@@ -217,7 +221,8 @@ class BackupClient:
         a string "id".
         """
         path = 'backups/detail' if detailed else 'backups'
-        return self._pages(path, 'backups', filters)
+        return listing.trusted(self._pages(path, 'backups', filters),
+                               filters, detailed)
 
     def find_volume(self, name_or_id, **filters):
         """Return the ID of a volume given by ID or exact name.
@@ -268,7 +273,7 @@ class BackupClient:
 
     def _pages(self, path, key, filters):
         """Yield the records of a list, following its "<key>_links"."""
-        query = {k: v for k, v in filters.items() if v is not None}
+        query = first = {k: v for k, v in filters.items() if v is not None}
         noun = key[:-1]  # "backups" -> "backup"
         pages_seen = set()
         while query is not None:
@@ -287,7 +292,7 @@ class BackupClient:
             document = _json(answer)
             records = _records(answer, document, key)
             yield from records
-            query = _next_page_query(document, key)
+            query = _next_page_query(document, key, first)
             if query is not None and not records:
                 # An empty page cannot be followed by more records.
                 raise errors.VbsError(
@@ -550,12 +555,14 @@ def _malformed(answer, what):
         hint='the VBS endpoint is probably wrong')
 
 
-def _next_page_query(document, key):
+def _next_page_query(document, key, first):
     """The query of the "next" link, or None on the last page.
 
     Only the query is taken: the link's host and path are the server's idea
     of its own address, which behind a proxy or gateway may not be the
     endpoint we were configured with, and our token goes where we request.
+    A filter of the first query that the link drops is sent again: the
+    next page is of the same list.
     """
     links = document.get(key + '_links') or ()
     if not isinstance(links, list):
@@ -564,5 +571,5 @@ def _next_page_query(document, key):
         if isinstance(link, dict) and link.get('rel') == 'next' \
                 and isinstance(link.get('href'), str) and link['href']:
             query = urllib.parse.urlsplit(link['href']).query
-            return dict(urllib.parse.parse_qsl(query))
+            return dict(first, **dict(urllib.parse.parse_qsl(query)))
     return None
