@@ -335,7 +335,8 @@ def test_volumes_in_id_order_newest_first_however_times_are_written():
                              ('a1', KEEP, 'last #2'),   # 09:30 UTC
                              ('a2', DELETE, ''),        # 09:00 UTC
                              ('z1', KEEP, 'last #1'),
-                             ('gone', KEEP, 'last #1')]
+                             # No volume: skipped, last.
+                             ('gone', SKIP, 'no volume ID')]
 
 
 def test_ties_on_time_go_by_id():

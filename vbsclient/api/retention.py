@@ -22,8 +22,10 @@ UTC.
 
 Each volume is planned on its own, and only `available` backups are
 restore points: they alone are counted by the rules and may be deleted.
-Any other backup is skipped (left alone, its status as the reason). A
-volume keeps its newest available backup whatever the rules say.
+Any other backup is skipped (left alone, its status as the reason), and
+so is one whose record cannot be placed: no volume, or a `created_at`
+that is missing, unreadable or out of range. A volume keeps its newest
+available backup whatever the rules say.
 
 Chains, as the server enforces them: a backup that reports
 `has_dependent_backups` is kept while one of its dependents (in the model
@@ -43,10 +45,16 @@ import datetime
 import re
 
 from vbsclient.api import chains
+from vbsclient.api import listing
 
 KEEP = 'keep'
 DELETE = 'delete'
 SKIP = 'skip'
+# Why a backup is skipped, in the order a summary counts them.
+NOT_AVAILABLE = 'not available'
+NO_TIME = 'no usable time'
+NO_VOLUME = 'no volume'
+SKIPPED = (NOT_AVAILABLE, NO_TIME, NO_VOLUME)
 # The count rules, in the order in which reasons name them (`within` next,
 # then 'newest', then 'needed by').
 COUNTS = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
@@ -179,20 +187,27 @@ class Decision:
     """What a prune does with one backup (`record`, as listed): `action`
     KEEP, DELETE or SKIP; `reasons`, the rules that keep it, or the
     status (or missing time) that makes it skipped; none for a deletion.
+    skipped: for SKIP, why in a word (NOT_AVAILABLE, NO_TIME, NO_VOLUME).
     """
     record: dict
     action: str
     reasons: tuple = ()
+    skipped: str = None
 
     @property
     def reason(self):
         return ', '.join(self.reasons)
 
 
+class OutOfRange(ValueError):
+    """A time that is read but cannot be placed in UTC."""
+
+
 def parse_time(value):
     """A `created_at` as an aware UTC datetime: ISO 8601 as the API sends
     it ('2026-11-27T10:00:01.000000', with 'Z' or an offset or neither,
-    naive meaning UTC), or a datetime. Raises ValueError otherwise.
+    naive meaning UTC), or a datetime. Raises ValueError otherwise, and
+    for a time that cannot be placed in UTC (0001-01-01T00:30+01:00).
     """
     if isinstance(value, datetime.datetime):
         moment = value
@@ -208,7 +223,10 @@ def parse_time(value):
             tzinfo=_zone(offset))
     if moment.tzinfo is None:
         return moment.replace(tzinfo=_UTC)
-    return moment.astimezone(_UTC)
+    try:
+        return moment.astimezone(_UTC)
+    except OverflowError:
+        raise OutOfRange('out of range in UTC: %r' % (value,)) from None
 
 
 def _zone(offset):
@@ -229,33 +247,32 @@ def plan(backups, rules):
     as the newer, as in vbsclient.api.chains).
     """
     volumes = collections.defaultdict(list)
+    homeless = []  # records that name no volume: planned with none
     for record in backups:
-        volumes[record.get('volume_id')].append(record)
+        volume_id = record.get('volume_id')
+        if volume_id is None or not str(volume_id).strip():
+            homeless.append(Decision(record, SKIP, ('no volume ID',),
+                                     NO_VOLUME))
+        else:
+            # One volume, whatever the case of its UUID.
+            volumes[listing.id_key(str(volume_id))].append(record)
     decisions = []
-    for volume_id in sorted(volumes, key=_volume_order):
+    for volume_id in sorted(volumes):
         decisions.extend(_plan_volume(volumes[volume_id], rules))
-    return decisions
-
-
-def _volume_order(volume_id):
-    return (volume_id is None, str(volume_id))
+    return decisions + homeless
 
 
 def _plan_volume(records, rules):
     """The decisions of one volume's records, newest first."""
     entries = []     # (created_at, ID, index), newest first
-    skipped = {}     # index -> reasons
+    skipped = {}     # index -> (reasons, why in a word)
     for index, record in enumerate(records):
-        try:
-            made = parse_time(record.get('created_at'))
-        except ValueError:
-            made = None
+        made, unusable = _made(record.get('created_at'))
         status = record.get('status')
         if status != 'available':
-            skipped[index] = (str(status or 'no status'),)
+            skipped[index] = ((str(status or 'no status'),), NOT_AVAILABLE)
         elif made is None:
-            skipped[index] = ('created_at %s' % (
-                'unreadable' if record.get('created_at') else 'missing'),)
+            skipped[index] = (('created_at %s' % unusable,), NO_TIME)
         entries.append((made or _EARLIEST, str(record.get('id')), index))
     entries.sort(reverse=True)
     candidates = [(made, index) for made, _, index in entries
@@ -265,13 +282,25 @@ def _plan_volume(records, rules):
     decisions = []
     for _, _, index in entries:
         if index in skipped:
-            decisions.append(Decision(records[index], SKIP, skipped[index]))
+            decisions.append(Decision(records[index], SKIP,
+                                      *skipped[index]))
         elif reasons[index]:
             decisions.append(Decision(records[index], KEEP,
                                       tuple(reasons[index])))
         else:
             decisions.append(Decision(records[index], DELETE))
     return decisions
+
+
+def _made(created_at):
+    """(the time, None), or (None, why it cannot be used)."""
+    if not created_at:
+        return None, 'missing'
+    try:
+        return parse_time(created_at), None
+    except ValueError as exc:
+        return None, ('out of range' if isinstance(exc, OutOfRange)
+                      else 'unreadable')
 
 
 def _rule_reasons(candidates, rules):
