@@ -116,7 +116,7 @@ class ChainRun:
             _fail(self._named[refusal.parent], 'incremental backups of its '
                   'volume that this run does not delete depend on it: %s'
                   % chains.describe(refusal.in_the_way, total=refusal.count,
-                                    status=True))
+                                    status=True), remain=True)
         return plan
 
     def _learn(self, parents, records):
@@ -169,8 +169,10 @@ class ChainRun:
         if not parent.blocked_by_dependents:
             return  # accepted, or failed for a reason of its own
         if not step.waits:
+            # The server knows of a dependent its list does not show.
             return _fail(parent, 'refused again, although the list of its '
-                                 'volume shows no backup depending on it')
+                                 'volume shows no backup depending on it',
+                         remain=True)
         ended = set()
         pending = waiter.wait_for(
             step.waits, lambda w: self._gone(w, ended),
@@ -240,12 +242,17 @@ def _elsewhere(step):
             if step.elsewhere else '')
 
 
-def _fail(outcome, hint, cause=None):
-    """Fail a parent: the refusal it got (if any), with what keeps it."""
+def _fail(outcome, hint, cause=None, remain=False):
+    """Fail a parent: the refusal it got (if any), with what keeps it.
+
+    remain: what keeps it are dependents this run does not delete
+    (errors.DependentsRemain), not dependents of the run that did not go.
+    """
     error = outcome.error
     if isinstance(error, errors.ApiError):
-        error = errors.ApiError(error.status_code, error.message,
-                                error.error_code, error.request_id, hint=hint)
+        kind = errors.DependentsRemain if remain else errors.ApiError
+        error = kind(error.status_code, error.message, error.error_code,
+                     error.request_id, hint=hint)
     else:
         error = errors.VbsError(hint[0].upper() + hint[1:])
     outcome.fail(error, getattr(cause, 'request_id', None))

@@ -75,9 +75,14 @@ class BulkDelete:
     """Delete a stream of backups named by ID or name."""
 
     def __init__(self, client, force=False, ignore_missing=False,
-                 dry_run=False, parallel=None, progress=None):
+                 dry_run=False, parallel=None, progress=None, listed=False):
         """parallel: requests in flight, fixed; None adapts it (up to
         limiter.DEFAULT_MAX) to what the server's answers show.
+
+        listed: the arguments are IDs exactly as a list showed them (a
+        prune's plan): each is deleted by that ID, without a lookup or a
+        change of case, and one gone before its DELETE (another run
+        deleted it) is gone, not missing: nobody named it.
         """
         # Every request of this run goes through its pipeline (stop,
         # breaker, tokens, limiter), not the caller's client: a later run
@@ -89,6 +94,7 @@ class BulkDelete:
         self.force = force
         self.ignore_missing = ignore_missing
         self.dry_run = dry_run
+        self.listed = listed
         # Threads: as many as requests may be in flight.
         self.parallel = parallel or limiter.DEFAULT_MAX
         self.progress = progress or _NoProgress()
@@ -174,8 +180,7 @@ class BulkDelete:
         argument = outcome.argument
         client = self._backup_client()
         try:
-            ids.check_name_or_id(argument)
-            outcome.backup_id, outcome.name = client.find(argument)
+            outcome.backup_id, outcome.name = self._resolve(client, argument)
         except errors.VbsError as exc:
             # The row names what was typed, so a runbook can match it.
             outcome.name_argument()
@@ -192,6 +197,13 @@ class BulkDelete:
             self._delete(client, outcome)
         return outcome
 
+    def _resolve(self, client, argument):
+        """(backup ID, name) of an argument: as listed, or looked up."""
+        if self.listed:
+            return argument, None
+        ids.check_name_or_id(argument)
+        return client.find(argument)
+
     def _backup_client(self):
         """Each backup has its own time budget: lookup, delete, retries and
         the GETs that tell what a cut-off attempt did.
@@ -203,8 +215,8 @@ class BulkDelete:
         """The outcome of an argument never sent (the run was stopped)."""
         outcome = Outcome(argument=argument)
         outcome.not_attempted('not attempted: the run was interrupted')
-        if ids.is_uuid(argument):
-            outcome.backup_id = argument.lower()
+        if self.listed or ids.is_uuid(argument):
+            outcome.backup_id = argument if self.listed else argument.lower()
             if not self._claims.claim(outcome.backup_id):
                 return None  # named before: that outcome stands for it
         return outcome
@@ -218,7 +230,8 @@ class BulkDelete:
         except errors.ApiError as exc:
             if chains.refused_for_dependents(exc):
                 outcome.blocked(exc)
-            elif exc.status_code == 404 and self.ignore_missing:
+            elif exc.status_code == 404 and (self.ignore_missing
+                                             or self.listed):
                 self._confirm_missing(client, outcome, exc)
             elif exc.status_code in (400, 409):
                 self._maybe_deleting(client, outcome, exc)
@@ -267,20 +280,23 @@ class BulkDelete:
             outcome.fail(exc)
 
     def _reconcile(self, client, outcome, unconfirmed):
-        """Report what the server has done when an attempt was cut off.
+        """Report what the server has done when an attempt may have acted.
 
-        An attempt that timed out or was reset after it was sent may have
-        been carried out: its retry then meets a backup that is deleting
-        (400) or gone (404). Neither is this backup's failure. A failure
-        keeps saying that the delete may have happened (errors.Unconfirmed).
+        An attempt that timed out or was reset after it was sent, or that
+        a gateway answered with 502 or 504, may have been carried out: its
+        retry then meets a backup that is deleting (400) or gone (404), or
+        there is no retry. A GET decides; neither is this backup's
+        failure. A failure keeps saying that the delete may have happened
+        (errors.Unconfirmed).
         """
         exc = unconfirmed.cause
         record, get_error = _look_up(client, outcome.backup_id)
         outcome.saw(record)
         if _not_found(get_error):
-            outcome.gone('gone: an attempt was cut off (a timeout or a '
-                         'reset) and may have deleted it; the last attempt '
-                         'got: %s' % _short(exc))
+            outcome.gone('gone: an attempt that may have deleted it was '
+                         'cut off (a timeout, a reset) or answered by a '
+                         'gateway (502, 504); the last attempt got: %s'
+                         % _short(exc))
         elif outcome.status == 'deleting':
             outcome.accepted(None, 'accepted by an attempt that was cut '
                                    'off; now deleting')
@@ -290,7 +306,10 @@ class BulkDelete:
             outcome.fail(unconfirmed)
 
     def _missing(self, outcome, exc):
-        if self.ignore_missing:
+        if self.listed:
+            outcome.gone('gone before this run\'s DELETE (deleted by '
+                         'someone else since it was listed)')
+        elif self.ignore_missing:
             outcome.missing(exc)
         else:
             outcome.fail(exc)

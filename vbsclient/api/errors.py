@@ -144,8 +144,10 @@ class Interrupted(NotSent):
 
 
 class Unconfirmed(VbsError):
-    """A request failed, after an earlier attempt of it was cut off in a
-    way that means the server may have carried it out.
+    """A request failed after one of its attempts may have been carried
+    out all the same: cut off after it was sent (a reset, a timeout), or
+    answered by a gateway's 502 or 504, which says nothing of whether the
+    service behind it acted.
 
     cause: the final failure. Whoever sent the request must ask the server
     what really happened (see vbsclient.api.deletion).
@@ -230,6 +232,15 @@ class NotGoneInTime(VbsError):
 
 class FailedOnServer(VbsError):
     """The server accepted the delete, then failed it (error_deleting)."""
+
+
+class DependentsRemain(ApiError):
+    """Refused, for good, because incremental backups depend on it that
+    this run does not delete (or that the server alone knows of): a
+    backup kept for its chain. A delete of it fails; a prune keeps it.
+    Refusals for dependents that this run deletes but that did not go
+    (in time, or at all) are not this: they are the run's failures.
+    """
 
 
 class NotFound(ApiError):

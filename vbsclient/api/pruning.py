@@ -16,15 +16,21 @@ deletion engine of `vbs backup delete` (vbsclient.api.deletion): the same
 requests, chains, concurrency, retries, --wait and stop.
 
 The plan comes from one paged list: of the project's backups, or of each
-volume named. A deletion the server refuses all the same because
-incremental backups depend on it is a backup kept because needed, not a
-failure.
+volume named, each backup once and only of the volumes named
+(vbsclient.api.listing). Each planned deletion goes to the ID its record
+was listed with, exactly: no lookup, no change of case. Its row says
+what that request did: a backup already gone (another run deleted it) is
+gone, not failed. A deletion the server refuses because incremental
+backups depend on it that the plan keeps (or that only the server knows
+of) is a backup kept because needed; one whose dependents were to go but
+did not is a failure.
 """
 
 import dataclasses
 
-from vbsclient.api import chains
 from vbsclient.api import deletion
+from vbsclient.api import errors
+from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import retention
 
@@ -42,8 +48,16 @@ class Row:
     result: str   # a deletion's Result value, or KEPT / SKIPPED
     request_id: str = None
     failed: bool = False
+    # For a skipped backup, why in a word (retention.SKIPPED).
+    skipped: str = None
     # The deletion's outcome, for whoever says what to do about a failure.
     outcome: object = dataclasses.field(default=None, repr=False)
+
+
+# Never expected (the deletion gives every ID an outcome); if it happens,
+# a failure, never a success.
+_UNACCOUNTED = Outcome(argument=None)
+_UNACCOUNTED.not_attempted('not attempted: the deletion gave no outcome')
 
 
 class Prune:
@@ -53,18 +67,20 @@ class Prune:
         self.rules = rules
         self.dry_run = dry_run
         self.bulk = deletion.BulkDelete(client, parallel=parallel,
-                                        progress=progress)
+                                        progress=progress, listed=True)
 
-    def select(self, volume_ids=None):
-        """The detailed records to plan: of these volumes, or of the
-        whole project (one paged list).
+    def select(self, volumes=None):
+        """The detailed records to plan: of these volumes (names or IDs),
+        or of the whole project (one paged list); through the run's
+        pipeline, so that a stop ends the listing too (Interrupted).
         """
-        if not volume_ids:
-            return list(self.client.list(detailed=True))
+        client = self.bulk.client
+        if not volumes:
+            return list(client.list(detailed=True))
+        volume_ids = [client.find_volume(v) for v in volumes]
         records = []
         for volume_id in dict.fromkeys(volume_ids):
-            records.extend(self.client.list(detailed=True,
-                                            volume_id=volume_id))
+            records.extend(client.list(detailed=True, volume_id=volume_id))
         return records
 
     def run(self, records, wait=False, timeout=deletion.DEFAULT_TIMEOUT):
@@ -78,7 +94,7 @@ class Prune:
         if doomed and not self.dry_run:
             outcomes = {o.backup_id: o for o in self.bulk.run(
                 doomed, wait=wait, timeout=timeout)}
-        return [self._row(d, outcomes.get(d.record['id']))
+        return [self._row(d, outcomes.get(d.record['id'], _UNACCOUNTED))
                 for d in decisions]
 
     def _row(self, decision, outcome):
@@ -86,13 +102,15 @@ class Prune:
         if decision.action == retention.KEEP:
             return Row(decision.record, decision.action, reason, KEPT)
         if decision.action == retention.SKIP:
-            return Row(decision.record, decision.action, reason, SKIPPED)
-        if outcome is None:  # a dry run
+            return Row(decision.record, decision.action, reason, SKIPPED,
+                       skipped=decision.skipped)
+        if self.dry_run:
             return Row(decision.record, decision.action,
                        reason or 'no rule keeps it',
                        Result.WOULD_DELETE.value)
-        if outcome.failed and chains.refused_for_dependents(outcome.error):
-            # The server knows a chain we could not see: kept, needed.
+        if outcome.failed and isinstance(outcome.error,
+                                         errors.DependentsRemain):
+            # Dependents that stay, which the records may not show.
             return Row(decision.record, retention.KEEP,
                        'needed by incremental backups that stay (the '
                        'server refused: %s)' % outcome.reason, KEPT,

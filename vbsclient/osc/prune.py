@@ -13,6 +13,7 @@
 """openstack vbs backup prune."""
 
 import argparse
+import collections
 import logging
 import signal
 
@@ -20,6 +21,8 @@ from osc_lib.command import command
 from osc_lib import exceptions
 
 from vbsclient.api import deletion
+from vbsclient.api import errors
+from vbsclient.api.outcome import Result
 from vbsclient.api import pruning
 from vbsclient.api import retention
 from vbsclient.api import text as safe_text
@@ -120,14 +123,20 @@ class PruneBackup(backup.VbsCommand, command.Lister):
 
     def _rows(self, parsed_args):
         client = self.vbs_client(parsed_args)
-        client.check_endpoint()
-        volumes = [client.find_volume(v) for v in parsed_args.volume or ()]
         prune = self._prune = pruning.Prune(
             client, self._rules, dry_run=parsed_args.dry_run,
             parallel=parsed_args.parallel, progress=progress.Progress())
-        records = prune.select(volumes)
+        self._listed = False
         try:
+            # From the first request on: a signal while listing stops the
+            # listing, and nothing is deleted.
             with self._signals_stop(prune.bulk):
+                client.check_endpoint()
+                try:
+                    records = prune.select(parsed_args.volume)
+                except errors.Interrupted:
+                    return []
+                self._listed = True
                 return prune.run(records, wait=parsed_args.wait,
                                  timeout=parsed_args.timeout)
         finally:
@@ -143,16 +152,25 @@ class PruneBackup(backup.VbsCommand, command.Lister):
     def _exit_status(self, rows, parsed_args):
         planned = [r for r in rows if r.action == retention.DELETE]
         kept = sum(r.action == retention.KEEP for r in rows)
-        skipped = sum(r.action == retention.SKIP for r in rows)
         done = sum(not r.failed for r in planned)
         line = '%d of %d backups %s, %d kept' % (
             done, len(planned), 'would be deleted' if parsed_args.dry_run
             else 'deleted', kept)
+        skipped = collections.Counter(r.skipped for r in rows
+                                      if r.action == retention.SKIP)
         if skipped:
-            line += ', %d skipped (not available)' % skipped
+            line += ', %d skipped (%s)' % (sum(skipped.values()), ', '.join(
+                '%d %s' % (skipped[why], why) for why in retention.SKIPPED
+                if skipped[why]))
         if self._prune.bulk.interrupted:
-            unsent = sum(r.result == 'not-attempted' for r in planned)
-            LOG.error('Interrupted: %s, %d not attempted.', line, unsent)
+            if not self._listed:
+                LOG.error('Interrupted while listing the backups: nothing '
+                          'was deleted.')
+            else:
+                unsent = sum(r.result == Result.NOT_ATTEMPTED.value
+                             for r in planned)
+                LOG.error('Interrupted: %s, %d not attempted.', line,
+                          unsent)
             return 128 + (self._signal or signal.SIGINT)
         if done < len(planned):
             raise exceptions.CommandError(line + '.')
