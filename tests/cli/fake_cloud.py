@@ -105,6 +105,14 @@ class FakeCloud:
     learnt of only through the 401s, which is what a run must cope with.
     answer_headers: headers added to the VBS API's own answers (not to
     misbehave's): a dict, or a callable (method, path, status) -> dict.
+    list_quirks: how the backup list answers wrongly, a set of: 'repeat'
+    (every record twice on its page), 'overlap' (a page starts with the
+    record its marker names: pages overlap by one), 'loose-name' (the
+    name filter matches any name that contains it), 'ignore-<filter>'
+    (name, status or volume_id: that filter is ignored), and
+    'links-drop-filters' (next links carry only marker and limit).
+    end_in_error: IDs of backups whose deletion ends in status
+    error_deleting instead of their disappearance (delete_duration).
 
     Every request is recorded (requests: Request tuples, with arrival
     time and status); tokens_issued and token_issued_at say when tokens
@@ -129,6 +137,8 @@ class FakeCloud:
         self.chains = chains
         self.token_lifetime = token_lifetime
         self.answer_headers = answer_headers
+        self.list_quirks = set()
+        self.end_in_error = set()
         self.parents = {}   # incremental backup ID -> its parent's ID
         self.vanish_at = {}  # backup ID -> when it disappears (monotonic)
         self._made = 0      # backups numbered so far (chains)
@@ -147,11 +157,12 @@ class FakeCloud:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_backup(self, name, **fields):
+    def add_backup(self, name, backup_id=None, **fields):
         """A backup as Cinder records it, with this name and fields: by
         default a full one, of a volume of its own, that none depends on.
+        backup_id: its ID (default: a new UUID).
         """
-        backup_id = str(uuid.uuid4())
+        backup_id = backup_id or str(uuid.uuid4())
         defaults = {'status': 'available', 'volume_id': str(uuid.uuid4()),
                     'has_dependent_backups': False}
         if self.chains:
@@ -219,6 +230,9 @@ class FakeCloud:
         for backup_id, when in list(self.vanish_at.items()):
             if when <= now:
                 del self.vanish_at[backup_id]
+                if backup_id in self.end_in_error:
+                    self.backups[backup_id]['status'] = 'error_deleting'
+                    continue
                 self.backups.pop(backup_id, None)
                 self.parents.pop(backup_id, None)
 
@@ -408,19 +422,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _list(self, query):
         """Cinder's list: filters, marker and limit, its next links."""
         query = _query(query)
+        quirks = self.cloud.list_quirks
+        applied = [key for key in ('name', 'status', 'volume_id')
+                   if key in query and 'ignore-' + key not in quirks]
         with self.cloud.lock:
             self.cloud._expire()
             found = [self.cloud.shown(b)
                      for b in list(self.cloud.backups.values())
-                     if all(b.get(key) == query[key] for key in
-                            ('name', 'status', 'volume_id')
-                            if key in query)]
+                     if all(_matches(b, key, query[key], quirks)
+                            for key in applied)]
         if 'marker' in query:
             ids = [b['id'] for b in found]
             if query['marker'] not in ids:
                 return self._send(404,
                                   recorded.unknown_marker(query['marker']))
-            found = found[ids.index(query['marker']) + 1:]
+            start = ids.index(query['marker'])
+            found = found[start if 'overlap' in quirks else start + 1:]
         limit = _page_size(query.get('limit'), self.cloud.page_size)
         page = found[:limit] if limit else found
         if '/detail' not in self.path:
@@ -429,9 +446,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # of a list that fills its pages exactly is an empty one.
         following = None
         if limit and page and len(page) == limit:
+            linked = dict(query, marker=page[-1]['id'])
+            if 'links-drop-filters' in quirks:
+                linked = {k: v for k, v in linked.items()
+                          if k in ('marker', 'limit')}
             following = '%s%s?%s' % (self.cloud.url, self.path.split('?')[0],
-                                     urllib.parse.urlencode(
-                                         dict(query, marker=page[-1]['id'])))
+                                     urllib.parse.urlencode(linked))
+        if 'repeat' in quirks:
+            page = [record for record in page for _ in (1, 2)]
         return self._send(200, recorded.backup_list(page, following))
 
     def _volumes(self, query):
@@ -459,6 +481,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _matches(record, key, value, quirks):
+    """Whether a record passes a list filter, as this server applies it."""
+    if key == 'name' and 'loose-name' in quirks:
+        return value in (record.get('name') or '')
+    return record.get(key) == value
 
 
 def _made(record):
