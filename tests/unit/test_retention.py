@@ -26,6 +26,8 @@ from vbsclient.api import retention
 
 UTC = datetime.timezone.utc
 KEEP, DELETE, SKIP = retention.KEEP, retention.DELETE, retention.SKIP
+# A present after every time of the examples.
+LATER = datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)
 OTHER_STATUSES = ('error', 'creating', 'deleting', 'error_deleting',
                   'restoring', 'error_restoring')
 
@@ -125,7 +127,7 @@ def test_keep_within_years_and_months_together():
                backup('in', '2026-08-29T00:00:01'),
                backup('out', '2026-08-28T23:59:59')]
     plan = retention.plan(records, retention.Rules(
-        within=retention.parse_duration('1y6m')))
+        within=retention.parse_duration('1y6m')), now=LATER)
     assert [a for _, a, _ in actions(plan)] == [KEEP, KEEP, DELETE]
     assert plan[0].reasons == ('within 1y6m',)
 
@@ -211,7 +213,7 @@ def test_rules_any():
 
 
 @pytest.mark.parametrize('arguments', [
-    {'last': -1}, {'daily': 1.5}, {'weekly': '3'}, {'monthly': True},
+    {'last': -2}, {'daily': 1.5}, {'weekly': '3'}, {'monthly': True},
     {'within': '30d'},
 ])
 def test_rules_refuse_what_is_not_a_count_or_a_duration(arguments):
@@ -370,6 +372,8 @@ def test_parse_time_refuses_anything_else(text):
 # -- properties ---------------------------------------------------------------
 
 BASE = datetime.datetime(2026, 1, 1, tzinfo=UTC)
+# The property tests' present: histories reach past it, into the future.
+NOW = BASE + datetime.timedelta(days=600)
 EARLIEST = datetime.datetime.min.replace(tzinfo=UTC)
 ZONES = (None, UTC, datetime.timezone(datetime.timedelta(hours=2)),
          datetime.timezone(datetime.timedelta(hours=-5, minutes=-30)))
@@ -378,12 +382,13 @@ ZONES = (None, UTC, datetime.timezone(datetime.timedelta(hours=2)),
 SCALES = (0, 20, 60, 60 * 24, 60 * 24 * 5, 60 * 24 * 40)
 STATUSES = ('available',) * 5 + OTHER_STATUSES
 DURATIONS = ('0h', '5h', '36h', '2d', '1w', '2w3d', '1m', '1y6m')
-BUCKETS = {
-    'hourly': lambda t: (t.year, t.month, t.day, t.hour),
-    'daily': lambda t: t.date(),
-    'weekly': lambda t: t.isocalendar()[:2],
-    'monthly': lambda t: (t.year, t.month),
-    'yearly': lambda t: t.year,
+BUCKETS = {  # rule -> (time, ID) -> its period
+    'last': lambda t, i: (t, i),
+    'hourly': lambda t, i: (t.year, t.month, t.day, t.hour),
+    'daily': lambda t, i: t.date(),
+    'weekly': lambda t, i: t.isocalendar()[:2],
+    'monthly': lambda t, i: (t.year, t.month),
+    'yearly': lambda t, i: t.year,
 }
 
 
@@ -420,7 +425,7 @@ def histories(draw):
 
 
 def counts():
-    return st.none() | st.integers(0, 4)
+    return st.none() | st.integers(0, 4) | st.just(retention.UNLIMITED)
 
 
 RULES = st.builds(
@@ -431,6 +436,12 @@ RULES = st.builds(
 
 PROPERTY = hypothesis.settings(  # database=None: no .hypothesis/ left
     max_examples=100, deadline=None, database=None)
+
+
+def limit(rules, name):
+    """A count rule's bound, for a slice: None when it is unlimited."""
+    count = getattr(rules, name) or 0
+    return None if count == retention.UNLIMITED else count
 
 
 def when(record):
@@ -466,16 +477,24 @@ def reference(records, rules):
         mine = [r for r in records if r['volume_id'] == volume]
         candidates = available(records, volume)
         reasons = {c[1]: [] for c in candidates}
-        for k, (_, backup_id, _) in enumerate(candidates[:rules.last or 0]):
-            reasons[backup_id].append('last #%d' % (k + 1))
         for name, bucket in BUCKETS.items():
-            recent = sorted({bucket(c[0]) for c in candidates},
-                            reverse=True)[:getattr(rules, name) or 0]
-            for k, key in enumerate(recent):
-                newest = max(c[:2] for c in candidates if bucket(c[0]) == key)
+            keys = sorted({bucket(c[0], c[1]) for c in candidates},
+                          reverse=True)
+            wanted = getattr(rules, name) or 0
+            if wanted == retention.UNLIMITED:
+                wanted = len(keys) + 1
+            for k, key in enumerate(keys[:wanted]):
+                newest = max(c[:2] for c in candidates
+                             if bucket(c[0], c[1]) == key)
                 reasons[newest[1]].append('%s #%d' % (name, k + 1))
-        if rules.within is not None and candidates:
-            cutoff = candidates[0][0] - rules.within
+            # The oldest too, while the rule has room (restic 0.17).
+            if candidates and len(keys) < wanted and not any(
+                    r.startswith(name + ' #')
+                    for r in reasons[candidates[-1][1]]):
+                reasons[candidates[-1][1]].append('oldest %s' % name)
+        if rules.within and candidates:
+            past = [c[0] for c in candidates if c[0] <= NOW]
+            cutoff = past[0] - rules.within if past else EARLIEST
             for made, backup_id, _ in candidates:
                 if made > cutoff:
                     reasons[backup_id].append('within %s' % rules.within)
@@ -486,19 +505,24 @@ def reference(records, rules):
                        else r['status'] != 'deleting')}
         parents = [c[2] for c in candidates
                    if c[2]['has_dependent_backups'] is True]
+        unknown = chains.links(mine).unknown
         changed = True
         while changed:
             changed = False
             for parent in parents:
-                if parent['id'] not in staying and any(
-                        d['id'] in staying
-                        for d in chains.dependents(parent, mine)):
+                if parent['id'] not in staying and (
+                        parent['id'] in unknown or any(
+                            d['id'] in staying
+                            for d in chains.dependents(parent, mine))):
                     staying.add(parent['id'])
                     changed = True
         for parent in parents:
             needing = [d['id'] for d in chains.dependents(parent, mine)
                        if d['id'] in staying]
-            if needing:
+            if parent['id'] in unknown:
+                reasons[parent['id']].append(
+                    'needed by incremental backups the list does not show')
+            elif needing:
                 reasons[parent['id']].append('needed by %s' % needing[0])
         for record in mine:
             if record['id'] not in reasons:
@@ -513,7 +537,7 @@ def reference(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_the_plan_is_the_rules_as_documented(records, rules):
-    plan = retention.plan(records, rules)
+    plan = retention.plan(records, rules, now=NOW)
     expected = reference(records, rules)
     for decision in plan:
         action, reasons = expected[decision.record['id']]
@@ -525,7 +549,7 @@ def test_the_plan_is_the_rules_as_documented(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_every_record_appears_once_by_volume_newest_first(records, rules):
-    plan = retention.plan(records, rules)
+    plan = retention.plan(records, rules, now=NOW)
     assert sorted(id(d.record) for d in plan) == sorted(map(id, records))
     order = [(d.record['volume_id'], when(d.record) or EARLIEST,
               d.record['id']) for d in plan]
@@ -538,13 +562,17 @@ def test_every_record_appears_once_by_volume_newest_first(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_a_parent_is_kept_while_one_of_its_dependents_is(records, rules):
-    plan = retention.plan(records, rules)
+    plan = retention.plan(records, rules, now=NOW)
     decisions = {d.record['id']: d for d in plan}
     for decision in plan:
         record = decision.record
         if decision.action == SKIP or not record['has_dependent_backups']:
             continue
         mine = [r for r in records if r['volume_id'] == record['volume_id']]
+        if record['id'] in chains.links(mine).unknown:
+            assert decision.reasons[-1] == ('needed by incremental backups '
+                                            'the list does not show')
+            continue
         needing = [d['id'] for d in chains.dependents(record, mine)
                    if stays(decisions[d['id']])]
         if needing:
@@ -558,7 +586,8 @@ def test_a_parent_is_kept_while_one_of_its_dependents_is(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_every_volume_keeps_its_newest_available_backup(records, rules):
-    decisions = {d.record['id']: d for d in retention.plan(records, rules)}
+    decisions = {d.record['id']: d
+                 for d in retention.plan(records, rules, now=NOW)}
     for volume in volumes_of(records):
         candidates = available(records, volume)
         if candidates:
@@ -568,10 +597,11 @@ def test_every_volume_keeps_its_newest_available_backup(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_keep_last_keeps_the_newest(records, rules):
-    decisions = {d.record['id']: d for d in retention.plan(records, rules)}
+    decisions = {d.record['id']: d
+                 for d in retention.plan(records, rules, now=NOW)}
     for volume in volumes_of(records):
         for k, candidate in enumerate(
-                available(records, volume)[:rules.last or 0]):
+                available(records, volume)[:limit(rules, 'last')]):
             decision = decisions[candidate[1]]
             assert decision.action == KEEP
             assert 'last #%d' % (k + 1) in decision.reasons
@@ -581,14 +611,15 @@ def test_keep_last_keeps_the_newest(records, rules):
 @hypothesis.given(histories(), RULES)
 def test_each_bucket_rule_keeps_the_newest_of_its_recent_buckets(
         records, rules):
-    decisions = {d.record['id']: d for d in retention.plan(records, rules)}
+    decisions = {d.record['id']: d
+                 for d in retention.plan(records, rules, now=NOW)}
     for volume in volumes_of(records):
         candidates = available(records, volume)
         for name, bucket in BUCKETS.items():
             newest = {}
             for made, backup_id, _ in candidates:  # newest first
-                newest.setdefault(bucket(made), backup_id)
-            recent = sorted(newest, reverse=True)[:getattr(rules, name) or 0]
+                newest.setdefault(bucket(made, backup_id), backup_id)
+            recent = sorted(newest, reverse=True)[:limit(rules, name)]
             for k, key in enumerate(recent):
                 decision = decisions[newest[key]]
                 assert decision.action == KEEP
@@ -602,15 +633,16 @@ def test_each_bucket_rule_keeps_the_newest_of_its_recent_buckets(
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_a_second_plan_over_what_stays_deletes_nothing(records, rules):
-    kept = [d.record for d in retention.plan(records, rules)
+    kept = [d.record for d in retention.plan(records, rules, now=NOW)
             if d.action in (KEEP, SKIP)]
-    assert all(d.action != DELETE for d in retention.plan(kept, rules))
+    assert all(d.action != DELETE
+               for d in retention.plan(kept, rules, now=NOW))
 
 
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_only_available_backups_are_planned(records, rules):
-    for decision in retention.plan(records, rules):
+    for decision in retention.plan(records, rules, now=NOW):
         record = decision.record
         if record['status'] != 'available':
             assert decision.action == SKIP
@@ -625,9 +657,10 @@ def test_only_available_backups_are_planned(records, rules):
 @PROPERTY
 @hypothesis.given(histories(), RULES)
 def test_a_volume_is_planned_on_its_own(records, rules):
-    plan = retention.plan(records, rules)
+    plan = retention.plan(records, rules, now=NOW)
     for volume in volumes_of(records):
         alone = retention.plan(
-            [r for r in records if r['volume_id'] == volume], rules)
+            [r for r in records if r['volume_id'] == volume], rules,
+            now=NOW)
         assert actions(alone) == [a for d, a in zip(plan, actions(plan))
                                   if d.record['volume_id'] == volume]

@@ -12,13 +12,16 @@
 
 """Retention: which backups of each volume a prune keeps, and why.
 
-The rules are restic's (`forget --keep-*`): `last N` keeps the N newest
-backups; `daily N` keeps the newest backup of each of the N most recent
-days that have a backup, and likewise hourly, weekly (ISO weeks), monthly
-and yearly; `within D` keeps every backup newer than the volume's newest
-one minus D. A backup kept by any rule is kept, and its reasons name every
-rule that keeps it ('daily #2, weekly #1'). Times are `created_at`, in
-UTC.
+The rules are restic's (`forget --keep-*`, as restic 0.17 applies them):
+`last N` keeps the N newest backups; `daily N` keeps the newest backup of
+each of the N most recent days that have a backup, and likewise hourly,
+weekly (ISO weeks), monthly and yearly; a count rule that still has room
+once it reaches the oldest backup keeps that one too ('oldest daily');
+a count may be UNLIMITED. `within D` keeps every backup newer than the
+volume's newest one that is not in the future, minus D (a clock gone
+wrong must not make the real history look old). A backup kept by any
+rule is kept, and its reasons name every rule that keeps it ('daily #2,
+weekly #1'). Times are `created_at`, in UTC.
 
 Each volume is planned on its own, and only `available` backups are
 restore points: they alone are counted by the rules and may be deleted.
@@ -50,6 +53,8 @@ from vbsclient.api import listing
 KEEP = 'keep'
 DELETE = 'delete'
 SKIP = 'skip'
+# A count without a bound (restic's `unlimited`, or -1).
+UNLIMITED = -1
 # Why a backup is skipped, in the order a summary counts them.
 NOT_AVAILABLE = 'not available'
 NO_TIME = 'no usable time'
@@ -149,9 +154,9 @@ def parse_duration(text):
 
 @dataclasses.dataclass(frozen=True)
 class Rules:
-    """What a prune keeps: counts (an int, or None when not given) and
-    `within` (a Duration, or None). A count of 0 keeps nothing, as in
-    restic.
+    """What a prune keeps: counts (an int, UNLIMITED, or None when not
+    given) and `within` (a Duration, or None). A count of 0 keeps
+    nothing, as in restic.
     """
     last: int = None
     hourly: int = None
@@ -166,9 +171,9 @@ class Rules:
             count = getattr(self, name)
             if count is not None and (isinstance(count, bool)
                                       or not isinstance(count, int)
-                                      or count < 0):
-                raise ValueError('keep-%s must be a whole number >= 0, not '
-                                 '%r' % (name, count))
+                                      or count < UNLIMITED):
+                raise ValueError('keep-%s must be a whole number >= 0 or '
+                                 'unlimited, not %r' % (name, count))
         if self.within is not None and not isinstance(self.within,
                                                       Duration):
             raise ValueError('keep-within must be a Duration, not %r'
@@ -238,9 +243,25 @@ def _zone(offset):
         minutes=-minutes if offset[0] == '-' else minutes))
 
 
-def plan(backups, rules):
+def parse_count(text):
+    """A rule's count: a whole number >= 0, or 'unlimited' (or -1, as
+    restic takes it) for UNLIMITED. Raises ValueError otherwise.
+    """
+    written = str(text).strip()
+    if written.lower() in ('unlimited', str(UNLIMITED)):
+        return UNLIMITED
+    if not written.isascii() or not written.isdigit():
+        raise ValueError('%r is not a whole number >= 0 or unlimited'
+                         % (text,))
+    return int(written)
+
+
+def plan(backups, rules, now=None):
     """The decisions for `backups` (records, as a detailed list shows
     them, in any order and of any volumes) under `rules`.
+
+    now: an aware datetime (default: the current time); a backup made
+    after it is in the future, and not the reference of `within`.
 
     One Decision per record, by volume (in the order of volume IDs), newest
     first within a volume; a tie on time goes by ID (the greater is taken
@@ -256,13 +277,14 @@ def plan(backups, rules):
         else:
             # One volume, whatever the case of its UUID.
             volumes[listing.id_key(str(volume_id))].append(record)
+    now = now or datetime.datetime.now(_UTC)
     decisions = []
     for volume_id in sorted(volumes):
-        decisions.extend(_plan_volume(volumes[volume_id], rules))
+        decisions.extend(_plan_volume(volumes[volume_id], rules, now))
     return decisions + homeless
 
 
-def _plan_volume(records, rules):
+def _plan_volume(records, rules, now):
     """The decisions of one volume's records, newest first."""
     entries = []     # (created_at, ID, index), newest first
     skipped = {}     # index -> (reasons, why in a word)
@@ -277,7 +299,7 @@ def _plan_volume(records, rules):
     entries.sort(reverse=True)
     candidates = [(made, index) for made, _, index in entries
                   if index not in skipped]
-    reasons = _rule_reasons(candidates, rules)
+    reasons = _rule_reasons(candidates, rules, now)
     _needed(records, skipped, reasons)
     decisions = []
     for _, _, index in entries:
@@ -303,39 +325,53 @@ def _made(created_at):
                       else 'unreadable')
 
 
-def _rule_reasons(candidates, rules):
+def _rule_reasons(candidates, rules, now):
     """Index -> the reasons the rules keep it (a list, maybe empty), for
     the candidates: (created_at, index), newest first.
     """
     reasons = {index: [] for _, index in candidates}
     if not candidates:
         return reasons
-    for position, (_, index) in enumerate(candidates[:rules.last or 0]):
-        reasons[index].append('last #%d' % (position + 1))
     for name, bucket in _BUCKETS:
         wanted = getattr(rules, name) or 0
         kept, previous = 0, None
-        for made, index in candidates:
+        for position, (made, index) in enumerate(candidates):
             if kept == wanted:
                 break
-            key = bucket(made)
+            key = position if bucket is None else bucket(made)
             if key != previous:
                 kept += 1
                 previous = key
                 reasons[index].append('%s #%d' % (name, kept))
-    if rules.within is not None:
-        cutoff = rules.within.before(candidates[0][0])
-        for made, index in candidates:
-            if made <= cutoff:
-                break
-            reasons[index].append('within %s' % rules.within)
+            elif position == len(candidates) - 1:
+                # restic keeps the oldest too while a rule has room: the
+                # longest history the counts allow.
+                reasons[index].append('oldest %s' % name)
+    if rules.within:  # a zero duration keeps nothing, as in restic
+        _within(candidates, rules.within, now, reasons)
     newest = candidates[0][1]
     if not reasons[newest]:
         reasons[newest].append('newest')
     return reasons
 
 
+def _within(candidates, within, now, reasons):
+    """Keep what is newer than the reference minus `within`: the newest
+    candidate not after `now` (if every one is, all are within, as in
+    restic).
+    """
+    reference = next((made for made, _ in candidates if made <= now), None)
+    cutoff = within.before(reference) if reference else _EARLIEST
+    for made, index in candidates:
+        if reference is not None and made <= cutoff:
+            break
+        reasons[index].append('within %s' % within)
+
+
+# Each count rule, and what makes two backups one of its periods (None:
+# every backup is one).
 _BUCKETS = (
+    ('last', None),
     ('hourly', lambda t: (t.year, t.month, t.day, t.hour)),
     ('daily', lambda t: (t.year, t.month, t.day)),
     ('weekly', lambda t: t.isocalendar()[:2]),
@@ -345,23 +381,41 @@ _BUCKETS = (
 
 
 def _needed(records, skipped, reasons):
-    """Add 'needed by <id>' to the candidates that report dependents, one
-    of which stays: the nearest such dependent. One walk of the volume's
-    chains, newest to oldest (as chains.plan walks them).
+    """Add 'needed by <id>' to the candidates that report dependents while
+    one of their dependents (vbsclient.api.chains.links: Cinder's rule)
+    stays: kept, or skipped in a status other than deleting; the nearest
+    one is named. One that reports dependents the list does not show
+    stays too.
     """
-    order = sorted(range(len(records)),
-                   key=lambda i: chains.made_order(records[i]))
-    nearest = None  # the nearest dependent that stays, of the point
-    for index in reversed(order):
-        record = records[index]
-        if (nearest is not None and index not in skipped
-                and _reports_dependents(record)):
-            reasons[index].append('needed by %s' % nearest)
-        if not record.get('is_incremental'):
-            nearest = None  # nothing before a full backup depends on it
-        elif reasons.get(index) or (index in skipped
-                                    and record.get('status') != 'deleting'):
-            nearest = record.get('id')
+    chain = chains.links(records)
+    index = {id(record): n for n, record in enumerate(records)}
+    staying = {n for n in range(len(records)) if (
+        records[n].get('status') != 'deleting' if n in skipped
+        else reasons[n])}
+    parents = [r for r in sorted(records, key=chains.made_order,
+                                 reverse=True)
+               if index[id(r)] not in skipped and _reports_dependents(r)]
+
+    def stays(record):
+        return [d for d in chain.dependents.get(record['id'], ())
+                if index[id(d)] in staying]
+    changed = True
+    while changed:  # backups of one second may link both ways
+        changed = False
+        for record in parents:
+            n = index[id(record)]
+            if n not in staying and (record['id'] in chain.unknown
+                                     or stays(record)):
+                staying.add(n)
+                changed = True
+    for record in parents:
+        needing = stays(record)
+        if record['id'] in chain.unknown:
+            reasons[index[id(record)]].append(
+                'needed by incremental backups the list does not show')
+        elif needing:
+            reasons[index[id(record)]].append('needed by %s'
+                                              % needing[0]['id'])
 
 
 def _reports_dependents(record):

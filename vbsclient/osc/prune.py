@@ -65,18 +65,20 @@ class PruneBackup(backup.VbsCommand, command.Lister):
         for rule in self.RULES:
             parser.add_argument(
                 '--keep-' + rule, metavar='<n>', dest='keep_' + rule,
-                type=backup._at_least(0, int),
-                help='Keep the %s' % (
+                type=_count,
+                help='Keep the %s ("unlimited": no bound)' % (
                     'N newest backups' if rule == 'last' else
                     'newest backup of each of the N most recent %s that '
-                    'have one' % {'hourly': 'hours', 'daily': 'days',
-                                  'weekly': 'ISO weeks',
-                                  'monthly': 'months',
-                                  'yearly': 'years'}[rule]))
+                    'have one, and the oldest backup while N is not '
+                    'reached' % {'hourly': 'hours', 'daily': 'days',
+                                 'weekly': 'ISO weeks',
+                                 'monthly': 'months',
+                                 'yearly': 'years'}[rule]))
         parser.add_argument(
             '--keep-within', metavar='<duration>', type=_duration,
-            help='Keep every backup newer than the volume\'s newest minus '
-                 'this (h, d, w, m for months, y; combinable: 1y6m)')
+            help='Keep every backup newer than the volume\'s newest (not in '
+                 'the future) minus this (h, d, w, m for months, y; '
+                 'combinable: 1y6m)')
         parser.add_argument(
             '--dry-run', action='store_true',
             help='Show the plan; send no DELETE')
@@ -183,6 +185,13 @@ def _reason(row):
     if row.failed and row.outcome is not None:
         return hints.reason(row.outcome)
     return row.reason
+
+
+def _count(text):
+    try:
+        return retention.parse_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def _duration(text):
