@@ -16,15 +16,22 @@ in what order a run deletes the ones it names.
 Cinder (and VBS) refuse to delete a backup while incremental backups
 depend on it ("Incremental backups exist for this backup."). Their
 answers show `is_incremental` and `has_dependent_backups`, not the
-parent, but a volume's backups form chains in time: an incremental
-backup's parent is the newest backup of the volume made before it. So
-the backups that depend on one are the incrementals that follow it, up to
-the next full backup; deleting a chain from its newest end always works.
+parent, so the parents are worked out as Cinder chooses them
+(cinder/backup/api.py, `create`): an incremental backup's parent is the
+volume's backup with the latest `data_timestamp` (else `created_at`)
+among those that were `available` when it was made, ties going to the
+later `created_at`, then the greater ID (Cinder's list order). A backup
+that reports no dependents is nobody's parent (a full backup that
+failed never is); one in `error` or `creating` is not either, unless it
+reports dependents. Where the records cannot tell which of several
+backups made in the same second came first, each of them counts as a
+possible parent: a chain is kept whole rather than cut. A backup that
+reports dependents the list shows none of has unknown dependents.
 
-plan() turns that model into an order, without a request: records in,
-steps out, in waves. A parent goes after every other parent among its
-dependents (a later wave), and waits only for the dependents between it
-and the nearest of those (which waits for the rest, in turn).
+links() works that out for one volume; plan() turns it into an order,
+without a request: records in, steps out, in waves. A parent goes after
+every other parent among its dependents (a later wave; backups made in
+the same second share a wave), and waits for its dependents.
 """
 
 import collections
@@ -38,16 +45,19 @@ _DEPENDENTS_EXIST = re.compile(
     r'incremental backups exist|dependent backups', re.I)
 # The dependents a refusal keeps: as many as describe() shows.
 SHOWN = 10
+# Statuses of a backup that was never available (unless it reports
+# dependents, which only an available backup gets).
+_NEVER_AVAILABLE = ('error', 'creating')
 
 
 @dataclasses.dataclass(frozen=True)
 class Step:
     """Delete `parent` in wave `wave`, once `waits` are gone.
 
-    waits: IDs, oldest first: its dependents up to the nearest parent of
-    the plan among them, and that parent (whose own step waits for the
-    rest). dependents: how many backups depend on it in all; elsewhere:
-    how many of those are being deleted by others, not by this run.
+    waits: IDs, oldest first: its dependents, each named in this run or
+    being deleted by others. dependents: how many backups depend on it;
+    elsewhere: how many of those are being deleted by others, not by this
+    run.
     """
     parent: str
     wave: int
@@ -58,9 +68,10 @@ class Step:
 
 @dataclasses.dataclass(frozen=True)
 class Refusal:
-    """A parent that cannot be deleted: `count` dependents are neither
-    named in this run nor being deleted; `in_the_way` holds the oldest of
-    them (at most SHOWN), oldest first.
+    """A parent that cannot be deleted: `count` backups that depend on it
+    (or on a dependent parent that cannot go) are neither named in this
+    run nor being deleted; `in_the_way` holds the oldest of them (at most
+    SHOWN), oldest first.
     """
     parent: str
     in_the_way: tuple
@@ -78,6 +89,98 @@ class Plan:
                 itertools.groupby(self.steps, key=lambda s: s.wave)]
 
 
+@dataclasses.dataclass(frozen=True)
+class Links:
+    """One volume's chains: dependents[ID] lists the backups (records,
+    oldest first) that may depend on it; unknown holds the IDs of
+    backups that report dependents none of the records can be.
+    """
+    dependents: dict
+    unknown: frozenset
+
+
+def links(records):
+    """The chains of one volume's records (any order), by Cinder's rule.
+
+    One sort, and a sorted index of the possible parents: O(n log n) for
+    a history without same-second ties.
+    """
+    ordered = sorted(records, key=made_order)
+    parents = {}        # incremental ID -> [possible parent records]
+    made = []           # the possible parents so far, by made_order
+    by_second = itertools.groupby(ordered, key=_created)
+    for _, group in by_second:
+        group = list(group)
+        for record in group:
+            if record.get('is_incremental'):
+                parents[record['id']] = _possible_parents(record, made,
+                                                          group)
+        for record in group:
+            if _may_be_parent(record):
+                made.append(record)  # in made_order: ordered is
+    dependents = collections.defaultdict(list)
+    for record in ordered:
+        for parent in parents.get(record['id'], ()):
+            dependents[parent['id']].append(record)
+    unknown = set()
+    for record in ordered:
+        if _reports_dependents(record) and not dependents[record['id']]:
+            # Its dependents are not where Cinder's rule puts them (made
+            # while a later backup was still being made): any backup
+            # made after it may be one.
+            later = [r for r in ordered if r.get('is_incremental')
+                     and r is not record and _may_follow(record, r)]
+            dependents[record['id']] = later
+            if not later:
+                unknown.add(record['id'])
+    return Links(dict(dependents), frozenset(unknown))
+
+
+def _possible_parents(record, made, group):
+    """The records that may be `record`'s parent: the latest of those made
+    in an earlier second, and those of its own second that might have
+    come before it and would then be later still.
+    """
+    latest = None
+    for candidate in reversed(made):
+        if _may_follow(candidate, record):
+            latest = candidate
+            break
+    found = [latest] if latest is not None else []
+    floor = made_order(latest) if latest is not None else None
+    for other in group:
+        if other is not record and _may_be_parent(other) \
+                and _may_follow(other, record) \
+                and (floor is None or made_order(other) > floor):
+            found.append(other)
+    return found
+
+
+def _may_be_parent(record):
+    """Whether incremental backups may depend on this record."""
+    reported = record.get('has_dependent_backups')
+    if reported is not None and str(reported).lower() in ('true', 'false'):
+        return str(reported).lower() == 'true'
+    return record.get('status') not in _NEVER_AVAILABLE
+
+
+def _may_follow(parent, record):
+    """Whether `record` may have been made after `parent`, its data taken
+    no earlier.
+    """
+    return (_created(parent) <= _created(record)
+            and made_order(parent)[0] <= made_order(record)[0])
+
+
+def _created(record):
+    return str(record.get('created_at') or '')
+
+
+def _reports_dependents(record):
+    value = record.get('has_dependent_backups')
+    return value is True or str(value).lower() == 'true'
+
+
 def plan(parents, backups, named_ids):
     """Plan the deletion of `parents` (records).
 
@@ -85,60 +188,61 @@ def plan(parents, backups, named_ids):
     them (the parents among them or not; other volumes' are ignored).
     named_ids: the IDs this run deletes (the parents are, in any case).
     A dependent is waited for if it is named or in status deleting; any
-    other dependent keeps its parent from going: a refusal.
-
-    One sort and one walk per volume, newest to oldest: O(n log n).
+    other dependent keeps its parent from going: a refusal, as does a
+    dependent parent that is refused.
     """
     parent_ids = {p['id'] for p in parents}
+    named = parent_ids.union(named_ids)
     volumes = collections.defaultdict(dict)
     for record in itertools.chain(backups, parents):
         volumes[record.get('volume_id')].setdefault(record['id'], record)
     steps, refusals = [], {}
     for records in volumes.values():
         if not parent_ids.isdisjoint(records):
-            _walk(sorted(records.values(), key=made_order), parent_ids,
-                  parent_ids.union(named_ids), steps, refusals)
+            _plan_volume(records, parent_ids, named, steps, refusals)
     return Plan(tuple(sorted(steps, key=lambda s: s.wave)), refusals)
 
 
-class _After:
-    """What follows a point of a volume's history, up to the next full
-    backup: the backups that depend on a backup made at that point.
-    """
+def _plan_volume(records, parent_ids, named, steps, refusals):
+    chain = links(records.values())
+    waves = {}  # the created_at of a second -> its parents' wave
+    ordered = sorted(records.values(), key=made_order, reverse=True)
+    for _, group in itertools.groupby(ordered, key=_created):
+        group = [r for r in group if r['id'] in parent_ids]
+        wave = 0
+        for record in group:
+            for dependent in chain.dependents.get(record['id'], ()):
+                if dependent['id'] in parent_ids and \
+                        _created(dependent) != _created(record):
+                    wave = max(wave, waves[_created(dependent)] + 1)
+        if group:
+            waves[_created(group[0])] = wave
+        for record in group:
+            _step(record, wave, chain, named, parent_ids, steps, refusals)
 
-    def __init__(self):
-        self.wave = 0         # the wave of a parent here
-        self.waits = []       # newest first
-        self.dependents = self.elsewhere = 0
-        self.in_the_way = []  # oldest first, at most SHOWN
-        self.blocking = 0
 
-
-def _walk(ordered, parent_ids, named, steps, refusals):
-    after = _After()
-    for record in reversed(ordered):
-        backup_id = record['id']
-        if backup_id in parent_ids:
-            if after.blocking:
-                refusals[backup_id] = Refusal(
-                    backup_id, tuple(after.in_the_way), after.blocking)
-            else:
-                steps.append(Step(backup_id, after.wave,
-                                  tuple(reversed(after.waits)),
-                                  after.dependents, after.elsewhere))
-        if not record.get('is_incremental'):
-            after = _After()  # nothing made before it depends on it
-            continue
-        after.dependents += 1
-        if backup_id in parent_ids:
-            after.wave += 1
-            after.waits = [backup_id]  # its step waits for the others
-        elif backup_id in named or record.get('status') == 'deleting':
-            after.waits.append(backup_id)
-            after.elsewhere += backup_id not in named
+def _step(record, wave, chain, named, parent_ids, steps, refusals):
+    dependents = chain.dependents.get(record['id'], ())
+    waits, in_the_way, count = [], [], 0
+    for dependent in dependents:
+        refused = refusals.get(dependent['id'])
+        if refused is not None:
+            in_the_way.extend(refused.in_the_way)
+            count += refused.count
+        elif dependent['id'] in named or dependent.get('status') == \
+                'deleting':
+            waits.append(dependent['id'])
         else:
-            after.in_the_way = [record] + after.in_the_way[:SHOWN - 1]
-            after.blocking += 1
+            in_the_way.append(dependent)
+            count += 1
+    if count:
+        in_the_way = sorted({id(r): r for r in in_the_way}.values(),
+                            key=made_order)[:SHOWN]
+        refusals[record['id']] = Refusal(record['id'], tuple(in_the_way),
+                                         count)
+    else:
+        steps.append(Step(record['id'], wave, tuple(waits), len(dependents),
+                          sum(w not in named for w in waits)))
 
 
 # The statuses in which the reference server accepts a delete that is
@@ -163,20 +267,12 @@ def refused_for_dependents(error):
 
 
 def dependents(parent, volume_backups):
-    """The backups of parent's volume that depend on it, oldest first.
-
-    The model itself, one parent at a time (plan() is the same in one
-    walk per volume).
+    """The backups of parent's volume that may depend on it, oldest first
+    (links() for one parent).
     """
-    after = sorted((b for b in volume_backups
-                    if b.get('id') != parent.get('id')
-                    and made_order(b) > made_order(parent)), key=made_order)
-    chain = []
-    for backup in after:
-        if not backup.get('is_incremental'):
-            break  # a full backup starts a chain of its own
-        chain.append(backup)
-    return chain
+    records = {b['id']: b for b in volume_backups}
+    records.setdefault(parent['id'], parent)
+    return list(links(records.values()).dependents.get(parent['id'], ()))
 
 
 def made_order(record):
