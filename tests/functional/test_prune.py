@@ -117,7 +117,7 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     assert (planned[broken]['Action'], planned[broken]['Reason']) == (
         'skip', 'error')
     assert summary(plan) == ('19 of 19 backups would be deleted, 9 kept, '
-                             '1 skipped (not available).')
+                             '1 skipped (1 not available).')
     on_server = statuses(server, volume)
     assert on_server == dict({b: 'available' for b in nightly},
                              **{broken: 'error'})
@@ -129,7 +129,7 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     assert {done[b]['Result'] for b in doomed} == {'deleted'}
     assert all(done[b]['Request ID'].startswith('req-') for b in doomed)
     assert summary(result) == ('19 of 19 backups deleted, 9 kept, '
-                               '1 skipped (not available).')
+                               '1 skipped (1 not available).')
     for backup in doomed:
         server.wait_gone(backup)
     assert statuses(server, volume) == dict(
@@ -142,7 +142,7 @@ def test_dry_run_then_run_then_again_by_volume_id(openstack, server, rows,
     assert {r['Action'] for r in rows_of(again).values()} == {'keep',
                                                               'skip'}
     assert summary(again) == ('0 of 0 backups deleted, 9 kept, '
-                              '1 skipped (not available).')
+                              '1 skipped (1 not available).')
     assert len(statuses(server, volume)) == 10
 
 
