@@ -341,6 +341,11 @@ def check_interrupted(result, backups, sent, requests, left, signum):
     summary = 'Interrupted: of %d backups' % len(backups)
     assert any(line.startswith(summary)
                for line in result.stderr.splitlines()), result.tail()
+    # The first signal says how to abort: the same signal again, but
+    # after a second (a repeat sooner is the same stop delivered twice).
+    name = 'Ctrl-C' if signum == signal.SIGINT else signum.name
+    assert 'finishing the requests in flight (%s again after a second to ' \
+        'abort)' % name in result.stderr, result.tail()
 
 
 @pytest.mark.parametrize('throttling', [False, True],

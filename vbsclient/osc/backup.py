@@ -150,8 +150,10 @@ class VbsCommand:
             self._signal = signum
             self._signalled_at = time.monotonic()
             bulk.progress.clear()
+            # A repeat within SAME_SIGNAL_WINDOW is ignored: say so.
             sys.stderr.write('\n%s: sending nothing more, finishing the '
-                             'requests in flight (%s again to abort)\n'
+                             'requests in flight (%s again after a second '
+                             'to abort)\n'
                              % ('Interrupted' if signum == signal.SIGINT
                                 else name, 'Ctrl-C' if signum ==
                                 signal.SIGINT else name))
