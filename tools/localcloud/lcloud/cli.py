@@ -200,7 +200,8 @@ def cmd_seed_backup(state, args):
 
 def cmd_seed_rows(state, args):
     emit(seed.seed_rows(state, args.count, args.name_prefix, args.status,
-                        args.volume_id, args.created_at, args.step))
+                        args.volume_id, args.created_at, args.step,
+                        args.project_id))
 
 
 def emit(data):
@@ -256,6 +257,9 @@ def parser():
     p.add_argument("--step", type=float, default=0, metavar="SECONDS",
                    help="with --created-at: each next row this much later "
                    "(negative: earlier)")
+    p.add_argument("--project-id", help="the rows' project (default: the "
+                   "admin project of the clouds vbs-local and "
+                   "vbs-local-member)")
     p.set_defaults(func=cmd_seed_rows)
     return top
 

@@ -100,7 +100,7 @@ def _ids(state):
 
 
 def seed_rows(state, count, name_prefix=None, status="available",
-              volume_id=None, created_at=None, step=0):
+              volume_id=None, created_at=None, step=0, project_id=None):
     ids = _ids(state)
     options = {
         "count": count,
@@ -110,7 +110,9 @@ def seed_rows(state, count, name_prefix=None, status="available",
         # lets a test list exactly its own batch with --volume.
         "volume_id": volume_id or str(uuid.uuid4()),
         "size": 1,
-        "project_id": ids["admin_project_id"],
+        # Another project: a test that prunes a whole project makes its
+        # own, and sees no other test's backups.
+        "project_id": project_id or ids["admin_project_id"],
         "user_id": ids["admin_user_id"],
         "host": paths.CINDER_HOST,
         "created_at": created_at,
