@@ -843,7 +843,7 @@ def test_listed_ids_are_deleted_as_written_without_a_lookup(client, cloud):
     upper, plain = A.upper(), 'bk-0001'
     for backup_id in (upper, plain):
         cloud.delete(backup_url(backup_id), status_code=202)
-    outcomes = delete(client, [upper, plain], listed=True)
+    outcomes = delete(client, [upper, plain], listed={})
     assert [(o.backup_id, o.result) for o in outcomes] == \
         [(upper, 'deleted'), (plain, 'deleted')]
     assert [(r.method, r.url) for r in vbs_calls(cloud)] == [
@@ -853,7 +853,7 @@ def test_listed_ids_are_deleted_as_written_without_a_lookup(client, cloud):
 def test_a_listed_backup_gone_before_its_delete_is_gone(client, cloud):
     cloud.delete(backup_url(A), status_code=404, json=NOT_FOUND)
     cloud.get(backup_url(A), status_code=404, json=NOT_FOUND)
-    [outcome] = delete(client, [A], listed=True)
+    [outcome] = delete(client, [A], listed={})
     assert (outcome.result, outcome.failed) == ('gone', False)
     assert 'someone else' in outcome.reason
 
@@ -864,12 +864,12 @@ def test_a_listed_backup_whose_404_is_not_the_apis_is_a_failure(client,
     cloud.delete(backup_url(A), status_code=404, json=NO_BACKUP_SERVICE)
     cloud.get(backup_url(A), json={'backup': {'id': A,
                                               'status': 'available'}})
-    [outcome] = delete(client, [A], listed=True)
+    [outcome] = delete(client, [A], listed={})
     assert outcome.failed
 
 
 def test_a_listed_id_never_sent_keeps_its_case(client, cloud):
-    bulk = deletion.BulkDelete(client, listed=True)
+    bulk = deletion.BulkDelete(client, listed={})
     bulk.stop()
     [outcome] = list(bulk.run([A.upper()]))
     assert (outcome.backup_id, outcome.result) == (A.upper(),

@@ -50,7 +50,7 @@ class ChainRun:
 
     def __init__(self, client_for, delete, stopping, deadline, timeout,
                  parallel, ours=None, force=False, progress=None,
-                 sleep=None, clock=time.monotonic):
+                 sleep=None, clock=time.monotonic, known=None):
         self._client_for, self._delete = client_for, delete
         self._stopping, self._deadline = stopping, deadline
         self._timeout, self._parallel = timeout, parallel
@@ -58,6 +58,10 @@ class ChainRun:
         self._sleep, self._clock = sleep, clock
         self._progress = progress  # .waiting(parents still to go)
         self._records, self._named = {}, {}
+        # Records of whole volumes, listed already (a prune's): their
+        # chains are planned without listing them again.
+        self._known = known or {}
+        self._mates = set()  # the parents of the wave under way
         # When each parent's delete was accepted, and how long the last
         # dependent seen gone took from there: a chain's deletes take
         # alike, so a parent's first try waits that long rather than be
@@ -72,16 +76,17 @@ class ChainRun:
         """
         parents = [o for o in outcomes if o.blocked_by_dependents]
         if parents:
-            for wave in self._plan(outcomes, parents, {}).waves():
+            for wave in self._plan(outcomes, parents,
+                                   self._known).waves():
                 if self._progress:
                     self._progress.waiting(sum(p.blocked_by_dependents
                                                for p in parents))
+                self._mates = {step.parent for step in wave}
                 list(concurrency.ordered_map(
                     self._step, wave, self._parallel, stop=self._stopping,
                     skipped=lambda step: None))
         for parent in (p for p in parents if p.blocked_by_dependents):
-            _fail(parent, 'the run was interrupted before it was sent '
-                          'again')
+            _interrupted(parent)
 
     def order(self, outcomes, records):
         """A dry run's outcomes (records: ID -> each one's record) in the
@@ -124,6 +129,7 @@ class ChainRun:
         volume (a parent's own GET only while its volume is not listed).
         """
         listed, lock = {}, threading.Lock()  # volume -> [done, error]
+        known = {r.get('volume_id') for r in self._known.values()}
 
         def learn(parent):
             client = self._client_for()
@@ -133,6 +139,9 @@ class ChainRun:
                 volume = record.get('volume_id')
                 if not volume:
                     raise errors.VbsError('its record names no volume')
+                if volume in known:  # listed already, whole
+                    records.setdefault(parent.backup_id, record)
+                    return
                 with lock:
                     mine = volume not in listed
                     done = listed.setdefault(volume, [threading.Event()])
@@ -159,12 +168,20 @@ class ChainRun:
 
     def _step(self, step):
         parent = self._named[step.parent]
-        lost = [w for w in step.waits if w in self._named
+        # Parents of the same wave (made in the same second) go together.
+        waits = [w for w in step.waits if w not in self._mates]
+        lost = [w for w in waits if w in self._named
                 and self._named[w].result not in _ON_ITS_WAY]
         if lost:
             return _fail(parent, 'incremental backups that depend on it '
                                  'were not deleted: %s' % self._about(lost))
-        self._expect(step.waits)
+        if parent.held:
+            # Never sent: sent once its dependents are gone, so that the
+            # server need not refuse it.
+            if not self._waited(parent, waits):
+                return
+        else:
+            self._expect(step.waits)
         self._send(parent)
         if not parent.blocked_by_dependents:
             return  # accepted, or failed for a reason of its own
@@ -173,30 +190,42 @@ class ChainRun:
             return _fail(parent, 'refused again, although the list of its '
                                  'volume shows no backup depending on it',
                          remain=True)
-        ended = set()
-        pending = waiter.wait_for(
-            step.waits, lambda w: self._gone(w, ended),
-            max(0.0, self._deadline() - self._clock()), self._parallel,
-            self._stopping, sleep=self._sleep, clock=self._clock,
-            first_delay=FIRST_DELAY)
-        if ended:
-            _fail(parent, 'its incremental backups ended in status '
-                          'error_deleting: %s' % self._about(ended))
-        elif pending and not self._stopping.is_set():
-            _fail(parent, self._not_gone(pending))
-        elif not self._stopping.is_set():
+        if self._waited(parent, step.waits):
             self._send(parent)
             if parent.blocked_by_dependents:
                 _fail(parent, 'refused again once the incremental backups '
                               'it waited for were gone')
 
+    def _waited(self, parent, waits):
+        """Wait until `waits` are gone; True if they are, else fail the
+        parent (or leave it to the stop) and return False.
+        """
+        ended = set()
+        pending = waiter.wait_for(
+            waits, lambda w: self._gone(w, ended),
+            max(0.0, self._deadline() - self._clock()), self._parallel,
+            self._stopping, sleep=self._sleep, clock=self._clock,
+            first_delay=FIRST_DELAY)
+        if self._stopping.is_set():
+            return False
+        if ended:
+            _fail(parent, 'its incremental backups ended in status '
+                          'error_deleting: %s' % self._about(ended))
+        elif pending:
+            _fail(parent, self._not_gone(pending))
+        return not (ended or pending)
+
     def _send(self, parent):
+        held = parent.held
         self._delete(self._client_for(), parent)
         if parent.result is Result.DELETED:
             self._accepted_at[parent.backup_id] = self._clock()
         if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
-            _fail(parent, 'the run was interrupted before it was sent '
-                          'again')
+            if held:
+                parent.not_attempted('not attempted: the run was '
+                                     'interrupted')
+            else:
+                _interrupted(parent)
 
     def _expect(self, waits):
         """Wait (stop-aware) until the dependents, accepted when they
@@ -242,17 +271,26 @@ def _elsewhere(step):
             if step.elsewhere else '')
 
 
+def _interrupted(parent):
+    """A parent the stop kept from being sent (again)."""
+    if parent.held:  # never sent
+        parent.not_attempted('not attempted: the run was interrupted')
+    else:
+        _fail(parent, 'the run was interrupted before it was sent again')
+
+
 def _fail(outcome, hint, cause=None, remain=False):
     """Fail a parent: the refusal it got (if any), with what keeps it.
 
-    remain: what keeps it are dependents this run does not delete
-    (errors.DependentsRemain), not dependents of the run that did not go.
+    remain: what keeps it are dependents this run does not delete, not
+    dependents of the run that did not go (outcome.dependents_remain).
     """
     error = outcome.error
     if isinstance(error, errors.ApiError):
-        kind = errors.DependentsRemain if remain else errors.ApiError
-        error = kind(error.status_code, error.message, error.error_code,
-                     error.request_id, hint=hint)
+        error = errors.ApiError(error.status_code, error.message,
+                                error.error_code, error.request_id,
+                                hint=hint)
     else:
         error = errors.VbsError(hint[0].upper() + hint[1:])
     outcome.fail(error, getattr(cause, 'request_id', None))
+    outcome.dependents_remain = remain

@@ -124,7 +124,7 @@ def links(records):
             dependents[parent['id']].append(record)
     unknown = set()
     for record in ordered:
-        if _reports_dependents(record) and not dependents[record['id']]:
+        if reports_dependents(record) and not dependents[record['id']]:
             # Its dependents are not where Cinder's rule puts them (made
             # while a later backup was still being made): any backup
             # made after it may be one.
@@ -176,7 +176,8 @@ def _created(record):
     return str(record.get('created_at') or '')
 
 
-def _reports_dependents(record):
+def reports_dependents(record):
+    """Whether the record says incremental backups depend on it."""
     value = record.get('has_dependent_backups')
     return value is True or str(value).lower() == 'true'
 

@@ -75,14 +75,17 @@ class BulkDelete:
     """Delete a stream of backups named by ID or name."""
 
     def __init__(self, client, force=False, ignore_missing=False,
-                 dry_run=False, parallel=None, progress=None, listed=False):
+                 dry_run=False, parallel=None, progress=None, listed=None):
         """parallel: requests in flight, fixed; None adapts it (up to
         limiter.DEFAULT_MAX) to what the server's answers show.
 
-        listed: the arguments are IDs exactly as a list showed them (a
-        prune's plan): each is deleted by that ID, without a lookup or a
-        change of case, and one gone before its DELETE (another run
-        deleted it) is gone, not missing: nobody named it.
+        listed: None, or the records the arguments were listed with (ID
+        -> record, of whole volumes: a prune's plan). Then each argument
+        is an ID, deleted as written, without a lookup or a change of
+        case; one gone before its DELETE (another run deleted it) is
+        gone, not missing: nobody named it; one whose record reports
+        dependents is held back until they are gone, so that the server
+        need not refuse it (vbsclient.api.chainrun).
         """
         # Every request of this run goes through its pipeline (stop,
         # breaker, tokens, limiter), not the caller's client: a later run
@@ -134,7 +137,9 @@ class BulkDelete:
         """
         self.client.allow_parallel(self.parallel)
         self._timeout, self._sleep, self._clock = timeout, sleep, clock
-        hold = wait or self.dry_run
+        # A listed run (a prune) reports at the end: its chain phase knows
+        # every outcome, the dependents accepted first among them.
+        hold = wait or self.dry_run or self.listed is not None
         held = []
         for outcome in self._each(dedup.unique_names(arguments)):
             if hold or held or outcome.blocked_by_dependents:
@@ -193,13 +198,16 @@ class BulkDelete:
             return None
         if self.dry_run:
             self._check_exists(client, outcome)
+        elif chains.reports_dependents(
+                (self.listed or {}).get(outcome.backup_id, {})):
+            outcome.hold()
         else:
             self._delete(client, outcome)
         return outcome
 
     def _resolve(self, client, argument):
         """(backup ID, name) of an argument: as listed, or looked up."""
-        if self.listed:
+        if self.listed is not None:
             return argument, None
         ids.check_name_or_id(argument)
         return client.find(argument)
@@ -215,8 +223,9 @@ class BulkDelete:
         """The outcome of an argument never sent (the run was stopped)."""
         outcome = Outcome(argument=argument)
         outcome.not_attempted('not attempted: the run was interrupted')
-        if self.listed or ids.is_uuid(argument):
-            outcome.backup_id = argument if self.listed else argument.lower()
+        listed = self.listed is not None
+        if listed or ids.is_uuid(argument):
+            outcome.backup_id = argument if listed else argument.lower()
             if not self._claims.claim(outcome.backup_id):
                 return None  # named before: that outcome stands for it
         return outcome
@@ -231,7 +240,7 @@ class BulkDelete:
             if chains.refused_for_dependents(exc):
                 outcome.blocked(exc)
             elif exc.status_code == 404 and (self.ignore_missing
-                                             or self.listed):
+                                             or self.listed is not None):
                 self._confirm_missing(client, outcome, exc)
             elif exc.status_code in (400, 409):
                 self._maybe_deleting(client, outcome, exc)
@@ -306,7 +315,7 @@ class BulkDelete:
             outcome.fail(unconfirmed)
 
     def _missing(self, outcome, exc):
-        if self.listed:
+        if self.listed is not None:
             outcome.gone('gone before this run\'s DELETE (deleted by '
                          'someone else since it was listed)')
         elif self.ignore_missing:
@@ -343,7 +352,8 @@ class BulkDelete:
             self._backup_client, self._delete, self.pipeline.stopping,
             self._start_waiting, self._timeout, self.parallel,
             ours=self._claims.__contains__, force=self.force,
-            progress=self.progress, sleep=self._sleep, clock=self._clock)
+            progress=self.progress, sleep=self._sleep, clock=self._clock,
+            known=self.listed)
 
     def _start_waiting(self):
         """The deadline that all waiting shares, from the first wait on."""

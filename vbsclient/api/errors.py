@@ -234,15 +234,6 @@ class FailedOnServer(VbsError):
     """The server accepted the delete, then failed it (error_deleting)."""
 
 
-class DependentsRemain(ApiError):
-    """Refused, for good, because incremental backups depend on it that
-    this run does not delete (or that the server alone knows of): a
-    backup kept for its chain. A delete of it fails; a prune keeps it.
-    Refusals for dependents that this run deletes but that did not go
-    (in time, or at all) are not this: they are the run's failures.
-    """
-
-
 class NotFound(ApiError):
     """The backup API itself says the backup does not exist: its own
     "Backup ... could not be found", or a 404 from an endpoint that was

@@ -50,10 +50,15 @@ class Outcome:
     # The backup's status as this run last saw it (None: never seen), so
     # that what to do about a failure follows from what is known.
     status: str = dataclasses.field(default=None, repr=False)
-    # Refused while incremental backups depend on it: to be sent again
-    # once those named in the same run are gone (vbsclient.api.chains).
+    # Refused while incremental backups depend on it, or held back
+    # unsent for them (held): to be sent (again) once those named in the
+    # same run are gone (vbsclient.api.chainrun).
     blocked_by_dependents: bool = dataclasses.field(default=False,
                                                     repr=False)
+    held: bool = dataclasses.field(default=False, repr=False)
+    # Failed for good because backups that stay depend on it: what a
+    # prune counts as kept, not failed.
+    dependents_remain: bool = dataclasses.field(default=False, repr=False)
 
     @property
     def failed(self):
@@ -105,9 +110,16 @@ class Outcome:
         self.fail(error)
         self.blocked_by_dependents = True
 
+    def hold(self):
+        """Not sent yet, as incremental backups depend on it: sent once
+        they are gone, so that the server need not refuse it. Not final.
+        """
+        self.not_attempted('not sent: incremental backups depend on it')
+        self.blocked_by_dependents = self.held = True
+
     def _set(self, result, reason=None, request_id=None):
         self.result = result
         self.reason = reason
         if request_id is not None:  # else the earlier one still tells
             self.request_id = request_id
-        self.blocked_by_dependents = False
+        self.blocked_by_dependents = self.held = False

@@ -29,7 +29,6 @@ did not is a failure.
 import dataclasses
 
 from vbsclient.api import deletion
-from vbsclient.api import errors
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import retention
@@ -67,7 +66,7 @@ class Prune:
         self.rules = rules
         self.dry_run = dry_run
         self.bulk = deletion.BulkDelete(client, parallel=parallel,
-                                        progress=progress, listed=True)
+                                        progress=progress, listed={})
 
     def select(self, volumes=None):
         """The detailed records to plan: of these volumes (names or IDs),
@@ -88,6 +87,9 @@ class Prune:
         newest first per volume.
         """
         decisions = retention.plan(records, self.rules)
+        # The deletion knows every record listed: it holds back those that
+        # others depend on, and plans chains without listing again.
+        self.bulk.listed.update((r['id'], r) for r in records)
         doomed = [d.record['id'] for d in decisions
                   if d.action == retention.DELETE]
         outcomes = {}
@@ -108,8 +110,7 @@ class Prune:
             return Row(decision.record, decision.action,
                        reason or 'no rule keeps it',
                        Result.WOULD_DELETE.value)
-        if outcome.failed and isinstance(outcome.error,
-                                         errors.DependentsRemain):
+        if outcome.failed and outcome.dependents_remain:
             # Dependents that stay, which the records may not show.
             return Row(decision.record, retention.KEEP,
                        'needed by incremental backups that stay (the '

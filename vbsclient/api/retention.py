@@ -394,7 +394,7 @@ def _needed(records, skipped, reasons):
         else reasons[n])}
     parents = [r for r in sorted(records, key=chains.made_order,
                                  reverse=True)
-               if index[id(r)] not in skipped and _reports_dependents(r)]
+               if index[id(r)] not in skipped and chains.reports_dependents(r)]
 
     def stays(record):
         return [d for d in chain.dependents.get(record['id'], ())
@@ -416,8 +416,3 @@ def _needed(records, skipped, reasons):
         elif needing:
             reasons[index[id(record)]].append('needed by %s'
                                               % needing[0]['id'])
-
-
-def _reports_dependents(record):
-    value = record.get('has_dependent_backups')
-    return value is True or str(value).lower() == 'true'
