@@ -92,10 +92,14 @@ class FakeCloud:
     the next request); a DELETE of a backup in any status but available
     or error is refused (400, STATUS_REFUSED). add_deleting() seeds
     backups already deleting.
-    chains: Cinder's incremental chains. An incremental backup's parent is
-    the newest backup of its volume made before it (created_at and
-    data_timestamp order them; add_backup numbers them); a backup with a
-    dependent (until that one has disappeared) shows
+    chains: Cinder's incremental chains, by Cinder's own rule
+    (cinder/backup/api.py, create): an incremental backup's parent is the
+    backup of its volume, among those there when it is added, with the
+    latest data_timestamp among the available ones, the first such in
+    Cinder's list order (created_at, then ID, descending); if that one is
+    not available (none is), the backup cannot be made (ValueError, as
+    Cinder's 400). add_backup numbers the backups' times unless given. A
+    backup with a dependent (until that one has disappeared) shows
     has_dependent_backups true, and its DELETE is refused (400,
     "Incremental backups exist for this backup."). add_chain() makes one.
     token_lifetime: seconds a token is good for, from its issue; a VBS
@@ -170,15 +174,14 @@ class FakeCloud:
             self._made += 1
             made = (_EPOCH + datetime.timedelta(seconds=self._made)
                     ).strftime('%Y-%m-%dT%H:%M:%S.%f')
+            made = fields.get('created_at') or made
             defaults.update(created_at=made, updated_at=made,
                             data_timestamp=made, is_incremental=False)
         record = recorded.backup(backup_id, name=name,
                                  **dict(defaults, **fields))
         with self.lock:
             if self.chains and record.get('is_incremental'):
-                parent = self._parent_of(record)
-                if parent is not None:
-                    self.parents[backup_id] = parent
+                self.parents[backup_id] = self._parent_of(record)
             self.backups[backup_id] = record
         return backup_id
 
@@ -218,11 +221,23 @@ class FakeCloud:
                 if parent == backup_id and child in self.backups]
 
     def _parent_of(self, record):
-        """The newest backup of the record's volume made before it."""
-        before = [b for b in self.backups.values()
-                  if b['volume_id'] == record['volume_id']
-                  and _made(b) < _made(record)]
-        return max(before, key=_made)['id'] if before else None
+        """Cinder's choice of a new incremental backup's parent: written
+        from cinder/backup/api.py (create), not from the client's model.
+        """
+        listed = sorted((b for b in self.backups.values()
+                         if b['volume_id'] == record['volume_id']),
+                        key=lambda b: (b.get('created_at') or '', b['id']),
+                        reverse=True)
+        if not listed:
+            raise ValueError('No backups available to do an incremental '
+                             'backup.')
+        # Python's max, like Cinder's, keeps the first of equal keys.
+        latest = max(listed, key=lambda b: b.get('data_timestamp') or ''
+                     if b.get('status') == 'available' else '')
+        if latest.get('status') != 'available':
+            raise ValueError('No backups available to do an incremental '
+                             'backup.')
+        return latest['id']
 
     def _expire(self):
         """Remove the backups whose deletion has ended (under the lock)."""
@@ -488,12 +503,6 @@ def _matches(record, key, value, quirks):
     if key == 'name' and 'loose-name' in quirks:
         return value in (record.get('name') or '')
     return record.get(key) == value
-
-
-def _made(record):
-    """When a backup was made, as Cinder orders a volume's backups."""
-    return (record.get('data_timestamp') or record.get('created_at') or '',
-            record.get('created_at') or '')
 
 
 def _query(query):
