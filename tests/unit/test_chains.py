@@ -11,7 +11,7 @@
 #    under the License.
 
 """The chain planner (vbsclient.api.chains.plan): examples, and properties
-checked against the model itself (chains.dependents, one parent at a time)
+checked against the model itself (chains.links, one parent at a time)
 on generated volumes.
 """
 
@@ -171,9 +171,17 @@ def volumes(draw):
     return records, [r for r in records if r['id'] in parents], named
 
 
+def dependents(parent, volume_backups):
+    """The backups that may depend on `parent` (chains.links), oldest
+    first.
+    """
+    return list(chains.links(volume_backups).dependents.get(parent['id'],
+                                                            ()))
+
+
 def _dependents(plan_input):
     records, parents, _ = plan_input
-    return {p['id']: chains.dependents(
+    return {p['id']: dependents(
         p, [r for r in records if r['volume_id'] == p['volume_id']])
         for p in parents}
 

@@ -12,7 +12,7 @@
 
 """The retention planner (vbsclient.api.retention): examples, and
 properties checked on generated volumes against the rules as documented,
-one backup at a time, with chains.dependents as the model of chains.
+one backup at a time, with chains.links as the model of chains.
 """
 
 import datetime
@@ -444,6 +444,14 @@ def limit(rules, name):
     return None if count == retention.UNLIMITED else count
 
 
+def dependents(parent, volume_backups):
+    """The backups that may depend on `parent` (chains.links), oldest
+    first.
+    """
+    return list(chains.links(volume_backups).dependents.get(parent['id'],
+                                                            ()))
+
+
 def when(record):
     try:
         return retention.parse_time(record['created_at'])
@@ -470,7 +478,7 @@ def stays(decision):
 
 def reference(records, rules):
     """ID -> (action, reasons): the rules as documented, one backup and
-    one rule at a time, and chains as a fixed point of chains.dependents.
+    one rule at a time, and chains as a fixed point of chains.links.
     """
     found = {}
     for volume in volumes_of(records):
@@ -513,11 +521,11 @@ def reference(records, rules):
                 if parent['id'] not in staying and (
                         parent['id'] in unknown or any(
                             d['id'] in staying
-                            for d in chains.dependents(parent, mine))):
+                            for d in dependents(parent, mine))):
                     staying.add(parent['id'])
                     changed = True
         for parent in parents:
-            needing = [d['id'] for d in chains.dependents(parent, mine)
+            needing = [d['id'] for d in dependents(parent, mine)
                        if d['id'] in staying]
             if parent['id'] in unknown:
                 reasons[parent['id']].append(
@@ -573,7 +581,7 @@ def test_a_parent_is_kept_while_one_of_its_dependents_is(records, rules):
             assert decision.reasons[-1] == ('needed by incremental backups '
                                             'the list does not show')
             continue
-        needing = [d['id'] for d in chains.dependents(record, mine)
+        needing = [d['id'] for d in dependents(record, mine)
                    if stays(decisions[d['id']])]
         if needing:
             assert decision.action == KEEP

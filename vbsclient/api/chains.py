@@ -267,15 +267,6 @@ def refused_for_dependents(error):
             and bool(_DEPENDENTS_EXIST.search(error.message or '')))
 
 
-def dependents(parent, volume_backups):
-    """The backups of parent's volume that may depend on it, oldest first
-    (links() for one parent).
-    """
-    records = {b['id']: b for b in volume_backups}
-    records.setdefault(parent['id'], parent)
-    return list(links(records.values()).dependents.get(parent['id'], ()))
-
-
 def made_order(record):
     """When a backup's data was taken (data_timestamp, else created_at);
     ISO 8601 strings of one server sort as the times do. The ID settles

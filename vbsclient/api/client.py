@@ -140,10 +140,6 @@ class BackupClient:
 
     # -- the endpoint ---------------------------------------------------------
 
-    @property
-    def adapter(self):
-        return self._place.adapter()
-
     def check_endpoint(self):
         """Find the endpoint now; raise ConfigurationError if none works.
 

@@ -119,10 +119,6 @@ class BulkDelete:
     def interrupted(self):
         return self.pipeline.stopped
 
-    @property
-    def total(self):
-        return sum(self.counts.values())
-
     def summary(self):
         """What the run did, for whoever reports it."""
         return Summary(dict(self.counts), self.interrupted)

@@ -168,12 +168,11 @@ class ApiError(VbsError):
     """
 
     def __init__(self, status_code, message, error_code=None,
-                 request_id=None, retry_after=None, hint=None):
+                 request_id=None, hint=None):
         self.status_code = status_code
         self.message = message
         self.error_code = error_code
         self.request_id = request_id
-        self.retry_after = retry_after
         if hint is None:
             hint = _CODE_HINTS.get(error_code) or _status_hint(status_code)
         self.hint = hint
@@ -215,7 +214,6 @@ class ApiError(VbsError):
             message=message,
             error_code=_cap_code(error_code),
             request_id=answer.request_id,
-            retry_after=answer.headers.get('retry-after'),
             hint=hint,
         )
 

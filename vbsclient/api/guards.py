@@ -50,10 +50,13 @@ class Breaker:
     def reason(self):
         return self._reason
 
-    def check(self):
-        """Raise RunAborted if the run has given up on the endpoint."""
+    def refusal(self):
+        """RunAborted if the run has given up on the endpoint, else None:
+        what a request that must not be sent fails with.
+        """
         if self._reason is not None:
-            raise errors.RunAborted('not sent: ' + self._reason)
+            return errors.RunAborted('not sent: ' + self._reason)
+        return None
 
     def abort(self, reason):
         with self._lock:

@@ -49,12 +49,13 @@ LOG = logging.getLogger(__name__)
 @dataclasses.dataclass
 class Settings:
     """How one request is sent: retries after a fault or throttling, and
-    the timeouts of each attempt (seconds).
+    the timeouts of each attempt (seconds); the client's settings
+    (vbsclient.api.client.BackupClient holds their defaults).
     """
 
-    retries: int = retry.DEFAULT_RETRIES
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    retries: int
+    connect_timeout: float
+    read_timeout: float
 
 
 @dataclasses.dataclass
@@ -191,8 +192,9 @@ class Pipeline:
         """The error of a request that must not go out now, or None."""
         if self.stopping.is_set():
             return errors.Interrupted('not sent: the run was interrupted')
-        if self.breaker.reason is not None:
-            return errors.RunAborted('not sent: ' + self.breaker.reason)
+        refusal = self.breaker.refusal()
+        if refusal is not None:
+            return refusal
         if deadline is not None and self._clock() >= deadline:
             return _out_of_time()
         return None

@@ -69,9 +69,6 @@ class Answer:
     body: bytes
     url: str
     truncated: bool = False
-    # A 401 after which the token was renewed (or found renewed): worth
-    # sending again. Set by the client's token guard.
-    token_renewed: bool = False
 
     @property
     def request_id(self):
