@@ -558,3 +558,18 @@ def test_stdin_backups_are_refused_in_the_interactive_shell(cloud):
     # The next line ran as the command it is, not as a backup name.
     assert backup in result.stdout
     assert not [r for r in cloud.requests if 'name=' in r[1]]
+
+
+def test_the_check_of_a_cut_off_delete_shares_its_retries(cloud):
+    # A hung server: the DELETE's attempts are cut off by the read
+    # timeout, then a GET must tell what they did. It gets the retries
+    # the DELETE left, none here: 3 attempts and 1 check, not 3 + 3.
+    backup = cloud.add_backup('hung')
+    cloud.misbehave = hostile.first_of(on('DELETE', hostile.Hang(5)),
+                                       on('GET', hostile.Hang(5)))
+    result = openstack(cloud, 'vbs', 'backup', 'delete', backup,
+                       '--read-timeout', '1', '--retries', '2', '-f', 'json')
+    assert result.returncode == 1
+    sent = [r.method for r in cloud.vbs_requests()]
+    assert sent == ['DELETE'] * 3 + ['GET'], sent
+    assert 'may have deleted it' in result.rows[0]['Reason']

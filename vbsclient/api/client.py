@@ -321,7 +321,7 @@ class BackupClient:
             return final.answer
         if final.may_have_acted and method != 'GET' \
                 and not isinstance(error, errors.NotSent):
-            raise errors.Unconfirmed(error)
+            raise errors.Unconfirmed(error, final.retries_left)
         raise error
 
     def _explain_404(self, exc):

@@ -295,7 +295,11 @@ class BulkDelete:
         (errors.Unconfirmed).
         """
         exc = unconfirmed.cause
-        record, get_error = _look_up(client, outcome.backup_id)
+        # The check shares the request's retries: a hung server costs
+        # what --retries and --read-timeout say, not twice that.
+        record, get_error = _look_up(
+            client.configured(retries=unconfirmed.retries_left),
+            outcome.backup_id)
         outcome.saw(record)
         if _not_found(get_error):
             outcome.gone('gone: an attempt that may have deleted it was '

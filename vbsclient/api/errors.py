@@ -150,12 +150,14 @@ class Unconfirmed(VbsError):
     service behind it acted.
 
     cause: the final failure. Whoever sent the request must ask the server
-    what really happened (see vbsclient.api.deletion).
+    what really happened (see vbsclient.api.deletion), with at most
+    retries_left retries: the request's own that it did not use.
     """
 
-    def __init__(self, cause):
+    def __init__(self, cause, retries_left=0):
         super().__init__(str(cause))
         self.cause = cause
+        self.retries_left = retries_left
         self.request_id = getattr(cause, 'request_id', None)
 
 

@@ -65,11 +65,14 @@ class Final:
     may_have_acted: an attempt was cut off after it was sent (a reset, a
     read timeout, a gateway's 502/504), so the server may have carried
     the request out whatever the final answer says.
+    retries_left: the retries it did not use: all that a check of what
+    it did may spend (the two together cost what --retries says).
     """
 
     answer: object = None
     error: Exception = None
     may_have_acted: bool = False
+    retries_left: int = 0
 
 
 @dataclasses.dataclass
@@ -138,6 +141,7 @@ class Pipeline:
                 # request last met says more, if it was sent at all.
                 final = last or Final(error=attempt.error)
                 final.may_have_acted = may_have_acted
+                final.retries_left = max(0, settings.retries - retried)
                 return final
             judgement = attempt.judgement
             # Cut off after it was sent, or a gateway's 502/504: it may
@@ -155,6 +159,7 @@ class Pipeline:
                 retried += 1
                 continue
             last.may_have_acted = may_have_acted
+            last.retries_left = max(0, settings.retries - retried)
             return last
 
     # -- one attempt ----------------------------------------------------------
