@@ -39,6 +39,7 @@ from vbsclient.api import dedup
 from vbsclient.api import errors
 from vbsclient.api import ids
 from vbsclient.api import limiter
+from vbsclient.api.outcome import FAILURES
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import pipeline as api_pipeline
@@ -57,6 +58,11 @@ class Summary:
     @property
     def total(self):
         return sum(self.counts.values())
+
+    @property
+    def failures(self):
+        """Backups that did not go: failed, or never sent."""
+        return sum(self[result] for result in FAILURES)
 
     def __getitem__(self, result):
         return self.counts.get(result, 0)

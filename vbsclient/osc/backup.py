@@ -79,6 +79,45 @@ class VbsCommand:
             parsed_args.formatter = 'table'
         return parsed_args.formatter
 
+    def add_run_options(self, parser, dry_run, timeout):
+        """The options of a run that deletes (delete, prune), declared
+        once: dry_run and timeout are their help.
+        """
+        parser.add_argument('--dry-run', action='store_true', help=dry_run)
+        parser.add_argument(
+            '--wait', action='store_true',
+            help='Wait until every deleted backup is gone')
+        parser.add_argument(
+            '--timeout', metavar='<seconds>', type=_positive(float),
+            default=deletion.DEFAULT_TIMEOUT,
+            help='%s (default: %d)' % (timeout, deletion.DEFAULT_TIMEOUT))
+        parser.add_argument(
+            '--parallel', metavar='<n>', type=_positive(int),
+            help='Requests in flight at once, fixed; 1 is strictly '
+                 'sequential (default: adapted to the server, between 1 '
+                 'and %d: the fewest that give the best rate of answers '
+                 'measured, fewer when the server throttles; --debug '
+                 'shows each change)' % limiter.DEFAULT_MAX)
+        return self.add_network_options(parser)
+
+    def exit_status(self, summary, interrupted, failed, done=None):
+        """The one rule of a run's exit status, from its Summary: after a
+        signal, 128 + its number (the `interrupted` line said); 1 when any
+        backup failed or was never sent (`failed`, the command's error);
+        else 0 (the `done` line said, as a warning, if given).
+        """
+        if summary.interrupted:
+            self._say(interrupted)
+            return 128 + (self._signal or signal.SIGINT)
+        if summary.failures:
+            raise exceptions.CommandError(failed)
+        if done:
+            LOG.warning('%s', done)
+        return 0
+
+    def _say(self, line):
+        LOG.error('%s', line)
+
     def add_network_options(self, parser):
         group = parser.add_argument_group('network options')
         group.add_argument(
@@ -204,30 +243,14 @@ class DeleteBackup(VbsCommand, command.Lister):
             help='Delete the backup(s) whatever their status, through the '
                  'os-force_delete action (admin only by default)')
         parser.add_argument(
-            '--wait', action='store_true',
-            help='Wait until every deleted backup is gone')
-        parser.add_argument(
-            '--timeout', metavar='<seconds>', type=_positive(float),
-            default=deletion.DEFAULT_TIMEOUT,
-            help='How long to wait in all: with --wait, and for the '
-                 'incremental backups a named backup must outlive '
-                 '(default: %d)' % deletion.DEFAULT_TIMEOUT)
-        parser.add_argument(
-            '--parallel', metavar='<n>', type=_positive(int),
-            help='Requests in flight at once, fixed; 1 is strictly '
-                 'sequential (default: adapted to the server, between 1 '
-                 'and %d: the fewest that give the best rate of answers '
-                 'measured, fewer when the server throttles; --debug '
-                 'shows each change)' % limiter.DEFAULT_MAX)
-        parser.add_argument(
             '--ignore-missing', action='store_true',
             help='A backup that does not exist (checked: really gone) counts '
                  'as done ("already-missing"); no other failure does')
-        parser.add_argument(
-            '--dry-run', action='store_true',
-            help='Resolve every backup and show what would be deleted; send '
-                 'no DELETE')
-        return self.add_network_options(parser)
+        return self.add_run_options(
+            parser, dry_run='Resolve every backup and show what would be '
+                            'deleted; send no DELETE',
+            timeout='How long to wait in all: with --wait, and for the '
+                    'incremental backups a named backup must outlive')
 
     def run_command(self, parsed_args):
         self._bulk = self._signal = None
@@ -245,15 +268,12 @@ class DeleteBackup(VbsCommand, command.Lister):
 
     def _exit_status(self, parsed_args):
         summary = self._bulk.summary()
-        if summary.interrupted:
-            self._say('Interrupted: of %d backups, %s.'
-                      % (summary.total, summary.line()))
-            return 128 + (self._signal or signal.SIGINT)
-        if summary[Result.FAILED]:
-            raise exceptions.CommandError('%d of %d backups %s.' % (
-                summary[Result.FAILED], summary.total, 'failed the dry run'
+        return self.exit_status(
+            summary, 'Interrupted: of %d backups, %s.'
+            % (summary.total, summary.line()),
+            '%d of %d backups %s.' % (
+                summary.failures, summary.total, 'failed the dry run'
                 if parsed_args.dry_run else 'failed to delete'))
-        return 0
 
     def _row(self, outcome, parsed_args):
         self._bulk.progress.clear()  # a row never follows a progress line

@@ -15,10 +15,8 @@
 import argparse
 import collections
 import logging
-import signal
 
 from osc_lib.command import command
-from osc_lib import exceptions
 
 from vbsclient.api import deletion
 from vbsclient.api import errors
@@ -79,22 +77,10 @@ class PruneBackup(backup.VbsCommand, command.Lister):
             help='Keep every backup newer than the volume\'s newest (not in '
                  'the future) minus this (h, d, w, m for months, y; '
                  'combinable: 1y6m)')
-        parser.add_argument(
-            '--dry-run', action='store_true',
-            help='Show the plan; send no DELETE')
-        parser.add_argument(
-            '--wait', action='store_true',
-            help='Wait until every deleted backup is gone')
-        parser.add_argument(
-            '--timeout', metavar='<seconds>', type=backup._positive(float),
-            default=deletion.DEFAULT_TIMEOUT,
-            help='How long to wait in all (default: %d)'
-                 % deletion.DEFAULT_TIMEOUT)
-        parser.add_argument(
-            '--parallel', metavar='<n>', type=backup._positive(int),
-            help='Requests in flight at once, fixed (default: adapted to '
-                 'the server, as for "vbs backup delete")')
-        return self.add_network_options(parser)
+        return self.add_run_options(
+            parser, dry_run='Show the plan; send no DELETE',
+            timeout='How long to wait in all: with --wait, and for the '
+                    'incremental backups a planned backup must outlive')
 
     def run_command(self, parsed_args):
         self._signal = None
@@ -164,20 +150,17 @@ class PruneBackup(backup.VbsCommand, command.Lister):
             line += ', %d skipped (%s)' % (sum(skipped.values()), ', '.join(
                 '%d %s' % (skipped[why], why) for why in retention.SKIPPED
                 if skipped[why]))
-        if self._prune.bulk.interrupted:
-            if not self._listed:
-                LOG.error('Interrupted while listing the backups: nothing '
-                          'was deleted.')
-            else:
-                unsent = sum(r.result == Result.NOT_ATTEMPTED.value
-                             for r in planned)
-                LOG.error('Interrupted: %s, %d not attempted.', line,
-                          unsent)
-            return 128 + (self._signal or signal.SIGINT)
-        if done < len(planned):
-            raise exceptions.CommandError(line + '.')
-        LOG.warning('%s.', line)
-        return 0
+        summary = deletion.Summary(
+            collections.Counter(Result(r.result) for r in planned),
+            self._prune.bulk.interrupted)
+        if self._listed:
+            interrupted = 'Interrupted: %s, %d not attempted.' % (
+                line, summary[Result.NOT_ATTEMPTED])
+        else:
+            interrupted = ('Interrupted while listing the backups: nothing '
+                           'was deleted.')
+        return self.exit_status(summary, interrupted, line + '.',
+                                done=line + '.')
 
 
 def _reason(row):
