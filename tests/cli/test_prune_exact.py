@@ -390,3 +390,29 @@ def test_a_signal_while_listing_stops_before_any_delete(cloud, tmp_path,
     late = [r.path for r in cloud.vbs_requests() if r.at > sent + 0.5]
     assert late == []
     assert len(cloud.remaining()) == 4
+
+
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT],
+                         ids=['SIGTERM', 'SIGINT'])
+def test_a_signal_stops_a_list_as_it_stops_a_run(cloud, tmp_path, signum):
+    cloud.page_size = 1
+    volume_of(cloud, 4)
+
+    def slow_lists(method, path):
+        if method == 'GET' and '/backups' in path:
+            time.sleep(1.0)
+        return None
+    cloud.misbehave = slow_lists
+    process = shell.start(cloud, tmp_path, 'vbs', 'backup', 'list')
+    try:
+        shell.wait_for(lambda: requests(cloud, 'GET'))
+        sent = time.monotonic()
+        process.send_signal(signum)
+    finally:
+        if 'sent' not in locals():
+            process.kill()
+    result = shell.finish(process, timeout=30)
+    assert result.returncode == shell.STATUS[signum], result.tail()
+    assert 'Interrupted: nothing more was sent.' in result.stderr
+    late = [r.path for r in cloud.vbs_requests() if r.at > sent + 0.5]
+    assert late == []

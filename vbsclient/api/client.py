@@ -134,6 +134,11 @@ class BackupClient:
         return other
 
     @property
+    def pipeline(self):
+        """The run's pipeline this copy is bound to, or None."""
+        return self._pipeline
+
+    @property
     def budget(self):
         """Seconds one request (or one backup of a bulk delete) may take."""
         return BUDGET_IN_ATTEMPTS * (self.connect_timeout + self.read_timeout)

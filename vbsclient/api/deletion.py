@@ -93,10 +93,10 @@ class BulkDelete:
         dependents is held back until they are gone, so that the server
         need not refuse it (vbsclient.api.chainrun).
         """
-        # Every request of this run goes through its pipeline (stop,
-        # breaker, tokens, limiter), not the caller's client: a later run
-        # starts afresh.
-        self.pipeline = api_pipeline.Pipeline(
+        # Every request of this run goes through one pipeline (stop,
+        # breaker, tokens, limiter): the command's, to which the client
+        # is bound, or one of its own (a later run starts afresh).
+        self.pipeline = client.pipeline or api_pipeline.Pipeline(
             limiter.FixedLimit(parallel) if parallel
             else limiter.AdaptiveLimit())
         self.client = client.bound(pipeline=self.pipeline)

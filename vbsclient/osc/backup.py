@@ -35,6 +35,7 @@ from vbsclient.api import errors
 from vbsclient.api import ids
 from vbsclient.api import limiter
 from vbsclient.api.outcome import Result
+from vbsclient.api import pipeline as api_pipeline
 from vbsclient.api import retry
 from vbsclient.api import text as safe_text
 from vbsclient.osc import hints
@@ -142,18 +143,31 @@ class VbsCommand:
         return parser
 
     def vbs_client(self, parsed_args):
-        """The cloud's client with this command's settings: a copy, so
-        that nothing of this command stays behind for the next one (OSC's
-        interactive shell runs many on one client).
+        """The cloud's client with this command's settings, bound to the
+        command's one pipeline: a copy, so that nothing of this command
+        stays behind for the next one (OSC's interactive shell runs many
+        on one client).
         """
         return self.app.client_manager.vbs.configured(
             retries=parsed_args.retries,
             connect_timeout=parsed_args.connect_timeout,
-            read_timeout=parsed_args.read_timeout)
+            read_timeout=parsed_args.read_timeout).bound(
+                pipeline=self.pipeline)
 
     def run(self, parsed_args):
+        """The command as one run: every request it makes (lists, shows,
+        lookups, deletes) goes through one pipeline, whose stop the
+        signals set from the first moment on.
+        """
+        self.pipeline = api_pipeline.Pipeline(_limiter(parsed_args))
+        self.progress = None  # a command's progress line, if it has one
         try:
-            return self.run_command(parsed_args)
+            with self._signals_stop():
+                return self.run_command(parsed_args)
+        except errors.Interrupted:
+            # A stop met a list, a show or a lookup.
+            self._say('Interrupted: nothing more was sent.')
+            return 128 + (self._signal or signal.SIGINT)
         except errors.VbsError as exc:
             # An error that ends a whole command comes from a list, a show
             # or a lookup, never from a DELETE: --force would not help.
@@ -164,7 +178,7 @@ class VbsCommand:
         return super().run(parsed_args)
 
     @contextlib.contextmanager
-    def _signals_stop(self, bulk):
+    def _signals_stop(self):
         """The first SIGINT, SIGTERM or SIGHUP stops sending and lets the
         run report; a second one ends the process at once.
 
@@ -188,7 +202,8 @@ class VbsCommand:
                 os._exit(128 + self._signal)
             self._signal = signum
             self._signalled_at = time.monotonic()
-            bulk.progress.clear()
+            if self.progress is not None:
+                self.progress.clear()
             # A repeat within SAME_SIGNAL_WINDOW is ignored: say so.
             sys.stderr.write('\n%s: sending nothing more, finishing the '
                              'requests in flight (%s again after a second '
@@ -197,7 +212,7 @@ class VbsCommand:
                                 else name, 'Ctrl-C' if signum ==
                                 signal.SIGINT else name))
             # In a thread: the stop takes locks this thread may hold.
-            threading.Thread(target=bulk.stop, daemon=True).start()
+            threading.Thread(target=self.pipeline.stop, daemon=True).start()
 
         previous = {signum: signal.signal(signum, stop)
                     for signum in STOP_SIGNALS}
@@ -253,7 +268,7 @@ class DeleteBackup(VbsCommand, command.Lister):
                     'incremental backups a named backup must outlive')
 
     def run_command(self, parsed_args):
-        self._bulk = self._signal = None
+        self._bulk = None
         if self.chosen_format(parsed_args) is None:
             for outcome in self._outcomes(parsed_args):
                 if outcome.failed:
@@ -302,18 +317,18 @@ class DeleteBackup(VbsCommand, command.Lister):
         client = self.vbs_client(parsed_args)
         # A setting that cannot work is one error, before any backup.
         client.check_endpoint()
+        self.progress = progress.Progress()
         bulk = self._bulk = deletion.BulkDelete(
             client, force=parsed_args.force,
             ignore_missing=parsed_args.ignore_missing,
             dry_run=parsed_args.dry_run, parallel=parsed_args.parallel,
-            progress=progress.Progress())
+            progress=self.progress)
         try:
-            with self._signals_stop(bulk):
-                yield from bulk.run(_arguments(parsed_args.backups),
-                                    wait=parsed_args.wait,
-                                    timeout=parsed_args.timeout)
+            yield from bulk.run(_arguments(parsed_args.backups),
+                                wait=parsed_args.wait,
+                                timeout=parsed_args.timeout)
         finally:
-            bulk.progress.close()
+            self.progress.close()
 
     def _check_arguments(self, backups):
         """Bad input on the command line is one error before any request
@@ -432,6 +447,17 @@ class ShowBackup(VbsCommand, command.ShowOne):
         backup = client.get(backup_id)
         backup.pop('links', None)
         return tuple(zip(*sorted(backup.items()))) or ((), ())
+
+
+def _limiter(parsed_args):
+    """Requests in flight: --parallel's, else adapted to the server, for a
+    run that deletes; the pipeline's default bound for a list or a show.
+    """
+    if not hasattr(parsed_args, 'parallel'):
+        return None
+    if parsed_args.parallel:
+        return limiter.FixedLimit(parsed_args.parallel)
+    return limiter.AdaptiveLimit()
 
 
 def _arguments(backups):

@@ -83,7 +83,6 @@ class PruneBackup(backup.VbsCommand, command.Lister):
                     'incremental backups a planned backup must outlive')
 
     def run_command(self, parsed_args):
-        self._signal = None
         rules = retention.Rules(
             within=parsed_args.keep_within,
             **{rule: getattr(parsed_args, 'keep_' + rule)
@@ -111,24 +110,24 @@ class PruneBackup(backup.VbsCommand, command.Lister):
 
     def _rows(self, parsed_args):
         client = self.vbs_client(parsed_args)
+        self.progress = progress.Progress()
         prune = self._prune = pruning.Prune(
             client, self._rules, dry_run=parsed_args.dry_run,
-            parallel=parsed_args.parallel, progress=progress.Progress())
+            parallel=parsed_args.parallel, progress=self.progress)
         self._listed = False
         try:
-            # From the first request on: a signal while listing stops the
-            # listing, and nothing is deleted.
-            with self._signals_stop(prune.bulk):
-                client.check_endpoint()
-                try:
-                    records = prune.select(parsed_args.volume)
-                except errors.Interrupted:
-                    return []
-                self._listed = True
-                return prune.run(records, wait=parsed_args.wait,
-                                 timeout=parsed_args.timeout)
+            client.check_endpoint()
+            try:
+                # A signal while listing (the command's signals are set
+                # from its first moment) stops it: nothing is deleted.
+                records = prune.select(parsed_args.volume)
+            except errors.Interrupted:
+                return []
+            self._listed = True
+            return prune.run(records, wait=parsed_args.wait,
+                             timeout=parsed_args.timeout)
         finally:
-            prune.bulk.progress.close()
+            self.progress.close()
 
     def _values(self, row):
         record = row.record
