@@ -387,6 +387,8 @@ def _needed(records, skipped, reasons):
     one is named. One that reports dependents the list does not show
     stays too.
     """
+    if not any(chains.reports_dependents(r) for r in records):
+        return  # no chain here (VBS reports none): nothing is needed
     chain = chains.links(records)
     index = {id(record): n for n, record in enumerate(records)}
     staying = {n for n in range(len(records)) if (
