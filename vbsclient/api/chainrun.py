@@ -287,9 +287,7 @@ def _fail(outcome, hint, cause=None, remain=False):
     """
     error = outcome.error
     if isinstance(error, errors.ApiError):
-        error = errors.ApiError(error.status_code, error.message,
-                                error.error_code, error.request_id,
-                                hint=hint)
+        error = error.with_hint(hint, errors.ApiError)
     else:
         error = errors.VbsError(hint[0].upper() + hint[1:])
     outcome.fail(error, getattr(cause, 'request_id', None))

@@ -335,12 +335,10 @@ class BackupClient:
         wrong.
         """
         if self._serves_backups():
-            return errors.NotFound(exc.status_code, exc.message,
-                                   exc.error_code, exc.request_id)
-        return errors.ApiError(
-            exc.status_code, exc.message, exc.error_code, exc.request_id,
-            hint='the VBS endpoint does not look like the backup API (a '
-                 'backup list there fails too): check the VBS endpoint')
+            return exc.with_hint(None, errors.NotFound)
+        return exc.with_hint(
+            'the VBS endpoint does not look like the backup API (a backup '
+            'list there fails too): check the VBS endpoint')
 
     def _serves_backups(self):
         """List one backup; True if the answer is the API's own list.
@@ -528,9 +526,7 @@ def _lookup_failed(thing, name, exc):
     reason = str(exc)
     if isinstance(exc, errors.ApiError):
         # Its own hint is about backups; ours is below.
-        reason = str(errors.ApiError(exc.status_code, exc.message,
-                                     exc.error_code, exc.request_id,
-                                     hint=''))
+        reason = str(exc.with_hint(''))
     return errors.LookupFailed(
         'The %s name %s could not be looked up: %s. Name the %s by its ID.'
         % (thing, safe_text.quoted(name), reason, thing))

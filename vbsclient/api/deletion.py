@@ -308,10 +308,11 @@ class BulkDelete:
             outcome.backup_id)
         outcome.saw(record)
         if _not_found(get_error):
+            got = errors.one_line(getattr(exc, 'message', None) or exc)
             outcome.gone('gone: an attempt that may have deleted it was '
                          'cut off (a timeout, a reset) or answered by a '
                          'gateway (502, 504); the last attempt got: %s'
-                         % _short(exc))
+                         % got)
         elif outcome.status == 'deleting':
             outcome.accepted(None, 'accepted by an attempt that was cut '
                                    'off; now deleting')
@@ -424,10 +425,6 @@ def _look_up(client, backup_id):
 def _not_found(error):
     """Whether the API itself said the backup does not exist."""
     return isinstance(error, errors.NotFound)
-
-
-def _short(exc):
-    return str(exc).split(' (HTTP')[0][:120]
 
 
 class _NoProgress:

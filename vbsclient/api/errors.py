@@ -180,6 +180,14 @@ class ApiError(VbsError):
         self.hint = hint
         super().__init__(str(self))
 
+    def with_hint(self, hint, kind=None):
+        """The same answer with another hint ('' for none), as an
+        instance of `kind` (default: this error's class).
+        """
+        return (kind or type(self))(self.status_code, self.message,
+                                    self.error_code, self.request_id,
+                                    hint=hint)
+
     @property
     def summary(self):
         """What the server said, with its status, code and request ID."""
