@@ -876,3 +876,34 @@ def test_a_listed_id_never_sent_keeps_its_case(client, cloud):
     assert (outcome.backup_id, outcome.result) == (A.upper(),
                                                    'not-attempted')
     assert vbs_calls(cloud) == []
+
+
+def test_a_listed_parent_is_held_until_its_dependent_is_gone(client, cloud):
+    # A prune's plan: the parent reports a dependent, so its DELETE waits
+    # until that one is gone and is never refused.
+    chain = _ids(2, 30)
+    chain_cloud = ChainCloud(cloud, [chain], linger={chain[1]: 2})
+    records = {b['id']: chain_cloud._record(b)
+               for b in chain_cloud.backups.values()}
+    outcomes = delete(client, chain, listed=records)
+    assert [(o.backup_id, o.result) for o in outcomes] == [
+        (chain[0], 'deleted'), (chain[1], 'deleted')]
+    assert chain_cloud.deletes == [chain[1], chain[0]]  # each sent once
+
+
+def test_a_held_parent_the_stop_kept_is_not_attempted(client, cloud):
+    chain = _ids(2, 31)
+    chain_cloud = ChainCloud(cloud, [chain], linger={chain[1]: 50})
+    records = {b['id']: chain_cloud._record(b)
+               for b in chain_cloud.backups.values()}
+    bulk = deletion.BulkDelete(client, listed=records)
+    clock = FakeClock()
+
+    def sleep(seconds):  # the run is stopped while it waits
+        bulk.stop()
+        clock.sleep(seconds)
+    full, incremental = bulk.run(chain, sleep=sleep, clock=clock)
+    assert incremental.result == 'deleted'
+    assert (full.result, full.reason) == (
+        'not-attempted', 'not attempted: the run was interrupted')
+    assert chain_cloud.deletes == [chain[1]]  # the parent never sent
