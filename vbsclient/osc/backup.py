@@ -361,18 +361,18 @@ class ListBackup(VbsCommand, command.Lister):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument(
-            '--project', metavar='<project>', type=_not_blank,
+            '--project', metavar='<project>', type=not_blank,
             help='Only backups of this project (name or ID) (admin only)')
         parser.add_argument('--long', action='store_true',
                             help='List additional fields in output')
-        parser.add_argument('--name', metavar='<name>', type=_not_blank,
+        parser.add_argument('--name', metavar='<name>', type=not_blank,
                             help='Only backups with this exact name')
         parser.add_argument('--status', metavar='<status>',
                             choices=self.STATUSES,
                             help='Only backups in this status (%s)'
                                  % ', '.join(self.STATUSES))
         parser.add_argument(
-            '--volume', metavar='<volume>', type=_not_blank,
+            '--volume', metavar='<volume>', type=not_blank,
             help='Only backups of this volume (name or ID). An ID is used '
                  'as given, so the backups of a deleted volume are found; a '
                  'name must match one volume of the same endpoint, else it '
@@ -382,7 +382,7 @@ class ListBackup(VbsCommand, command.Lister):
             help='Backups per page, all pages followed (the server may cap '
                  'it); --max-items caps the total')
         parser.add_argument(
-            '--marker', metavar='<marker>', type=_not_blank,
+            '--marker', metavar='<marker>', type=not_blank,
             help='Start after this backup (name or ID)')
         parser.add_argument(
             '--max-items', metavar='<max-items>', type=_positive(int),
@@ -519,7 +519,7 @@ def _backup_argument(text):
     return text
 
 
-def _not_blank(text):
+def not_blank(text):
     """An argparse type: a name or ID, never empty (an unset shell
     variable must not widen a filter to everything).
     """

@@ -57,7 +57,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
             'are printed, on stderr (a dry run: a table)')
         parser.add_argument(
             '--volume', metavar='<volume>', action='append',
-            type=backup._not_blank,
+            type=backup.not_blank,
             help='Prune the backups of this volume (name or ID; '
                  'repeatable; default: every volume of the project)')
         for rule in self.RULES:
