@@ -441,12 +441,15 @@ def test_a_rerun_over_backups_deleting_counts_them_deleted(tmp_path):
 
 
 def test_a_rerun_with_wait_over_backups_deleting_sees_them_gone(tmp_path):
-    with FakeCloud(delete_duration=3.0) as cloud:
+    # Deletions that take long enough for the rerun's process to start
+    # and meet them deleting on a busy machine (a CI run's, with the local
+    # cloud beside it: 2 s was too short there).
+    with FakeCloud(delete_duration=8.0) as cloud:
         backups = [cloud.add_backup('rerun-%d' % n) for n in range(3)]
         first = delete(cloud, tmp_path, *backups)
         assert first.returncode == 0, first.tail()
         # And some that another run (or the console) set deleting.
-        seeded = [cloud.add_deleting('seeded-%d' % n, vanish_after=2.0)
+        seeded = [cloud.add_deleting('seeded-%d' % n, vanish_after=5.0)
                   for n in range(3)]
         vanishing = min(cloud.vanish_at.values())
         before = len(cloud.requests)
