@@ -32,7 +32,7 @@ import pytest
 from tests.cli.fake_cloud import FakeCloud
 from tests.cli import hostile
 from tests.cli.test_openstack_shell import OPENSTACK
-from vbsclient.osc import backup as backup_command
+from vbsclient.osc import signals
 
 # What a backup whose deletion the server accepted ends as.
 DONE = ('deleted', 'gone')
@@ -401,7 +401,7 @@ def test_a_second_signal_ends_the_process_at_once(tmp_path, signum):
             wait_for(lambda: len(deletes(cloud)) >= 4)
             process.send_signal(signum)
             # Past the window in which a repeat is the same delivery.
-            time.sleep(backup_command.SAME_SIGNAL_WINDOW + 0.2)
+            time.sleep(signals.SAME_SIGNAL_WINDOW + 0.2)
             assert process.poll() is None, \
                 'the first signal ended the process: it must finish the run'
             second = time.monotonic()

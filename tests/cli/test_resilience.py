@@ -33,6 +33,7 @@ from tests.cli.test_openstack_shell import OPENSTACK
 from vbsclient.api import client as api_client
 from vbsclient.api import deletion
 from vbsclient.api import retry
+from vbsclient.api import run as runs
 
 
 # Every fault that a retry can overcome (a 500 is the backup's failure).
@@ -65,8 +66,8 @@ def test_a_thousand_ids_with_ten_percent_of_requests_faulted(quick_retries):
                 endpoint_override=proxy.url + '/vbs/v3/%(project_id)s',
                 retries=4, connect_timeout=1, read_timeout=0.5)
             wanted = real + bogus
-            outcomes = list(deletion.BulkDelete(client, parallel=8).run(
-                iter(wanted)))
+            outcomes = list(deletion.BulkDelete(
+                runs.Run(client, parallel=8)).run(iter(wanted)))
         faulted = proxy.count(fault=True)
         left = set(cloud.backups)
 

@@ -31,6 +31,7 @@ from tests.unit.conftest import NOT_FOUND
 from tests.unit.conftest import vbs_calls
 from vbsclient.api import deletion
 from vbsclient.api.outcome import Result
+from vbsclient.api import run as runs
 
 NO_BACKUP_SERVICE = {'itemNotFound': {
     'message': 'Service cinder-backup could not be found.', 'code': 404}}
@@ -51,11 +52,17 @@ class FakeClock:
         self.now += seconds
 
 
-def delete(client, arguments, wait=False, timeout=60, clock=None, **options):
+def bulk_delete(client, parallel=None, timeout=60, sleep=None, clock=None,
+                **options):
+    """A BulkDelete in a run of its own, on a FakeClock unless given."""
     clock = clock or FakeClock()
-    bulk = deletion.BulkDelete(client, **options)
-    return list(bulk.run(arguments, wait=wait, timeout=timeout,
-                         sleep=clock.sleep, clock=clock))
+    run = runs.Run(client, parallel=parallel, timeout=timeout,
+                   sleep=sleep or clock.sleep, clock=clock)
+    return deletion.BulkDelete(run, **options)
+
+
+def delete(client, arguments, wait=False, **options):
+    return list(bulk_delete(client, **options).run(arguments, wait=wait))
 
 
 def results(outcomes):
@@ -386,7 +393,7 @@ def test_input_is_streamed_not_read_all_at_once(client, cloud):
 
     for n in range(200):
         cloud.delete(backup_url(_uuid(n)), status_code=202)
-    bulk = deletion.BulkDelete(client, parallel=4)
+    bulk = bulk_delete(client, parallel=4)
     stream = bulk.run(arguments())
     next(stream)
     assert len(consumed) <= 2 * 4 + 1
@@ -451,14 +458,14 @@ class InterruptingClient(OverlapClient):
 
     def delete(self, backup_id):
         if backup_id == _uuid(self.at):
-            self.bulk.stop()
+            self.bulk.run_context.stop()
         return super().delete(backup_id)
 
 
 @pytest.mark.parametrize('parallel', [1, 4])
 def test_an_interrupted_run_accounts_for_every_backup(parallel):
     client = InterruptingClient(at=10)
-    bulk = client.bulk = deletion.BulkDelete(client, parallel=parallel)
+    bulk = client.bulk = bulk_delete(client, parallel=parallel)
     wanted = [_uuid(n) for n in range(100)]
     outcomes = list(bulk.run(iter(wanted)))
     assert bulk.interrupted
@@ -475,22 +482,21 @@ def test_an_interrupted_wait_keeps_accepted_deletes_as_deleted(client,
                                                                cloud):
     cloud.delete(backup_url(A), status_code=202)
     cloud.get(backup_url(A), json={'backup': {'status': 'deleting'}})
-    bulk = deletion.BulkDelete(client)
     clock = FakeClock()
 
     def sleep(seconds):
-        bulk.stop()  # Ctrl-C while waiting
+        bulk.run_context.stop()  # Ctrl-C while waiting
         clock.sleep(seconds)
 
-    [outcome] = bulk.run([A], wait=True, timeout=600, sleep=sleep,
-                         clock=clock)
+    bulk = bulk_delete(client, timeout=600, sleep=sleep, clock=clock)
+    [outcome] = bulk.run([A], wait=True)
     assert outcome.result == 'deleted'
     assert outcome.reason == 'interrupted before it was seen gone'
 
 
 def test_an_id_named_again_after_an_interruption_gets_one_outcome():
     client = InterruptingClient(at=2)
-    bulk = client.bulk = deletion.BulkDelete(client, parallel=1)
+    bulk = client.bulk = bulk_delete(client, parallel=1)
     wanted = [_uuid(n) for n in range(6)] + [_uuid(1), _uuid(5)]
     outcomes = list(bulk.run(iter(wanted)))
     assert [o.argument for o in outcomes] == wanted[:6]
@@ -800,14 +806,14 @@ def test_a_stop_in_the_chain_phase_sends_nothing_more(client, cloud):
     chain = _ids(3, 15)
     chain_cloud = ChainCloud(cloud, [chain], statuses={chain[2]: 'deleting'},
                              linger={chain[2]: 10 ** 6})
-    bulk = deletion.BulkDelete(client)
     clock = FakeClock()
 
     def sleep(seconds):
-        bulk.stop()  # Ctrl-C while waiting for chain[2]
+        bulk.run_context.stop()  # Ctrl-C while waiting for chain[2]
         clock.sleep(seconds)
 
-    full, middle = bulk.run(chain[:2], timeout=600, sleep=sleep, clock=clock)
+    bulk = bulk_delete(client, timeout=600, sleep=sleep, clock=clock)
+    full, middle = bulk.run(chain[:2])
     for parent in (full, middle):
         assert parent.failed
         assert 'Incremental backups exist' in parent.reason
@@ -870,8 +876,8 @@ def test_a_listed_backup_whose_404_is_not_the_apis_is_a_failure(client,
 
 
 def test_a_listed_id_never_sent_keeps_its_case(client, cloud):
-    bulk = deletion.BulkDelete(client, listed={})
-    bulk.stop()
+    bulk = bulk_delete(client, listed={})
+    bulk.run_context.stop()
     [outcome] = list(bulk.run([A.upper()]))
     assert (outcome.backup_id, outcome.result) == (A.upper(),
                                                    'not-attempted')
@@ -896,13 +902,13 @@ def test_a_held_parent_the_stop_kept_is_not_attempted(client, cloud):
     chain_cloud = ChainCloud(cloud, [chain], linger={chain[1]: 50})
     records = {b['id']: chain_cloud._record(b)
                for b in chain_cloud.backups.values()}
-    bulk = deletion.BulkDelete(client, listed=records)
     clock = FakeClock()
 
     def sleep(seconds):  # the run is stopped while it waits
-        bulk.stop()
+        bulk.run_context.stop()
         clock.sleep(seconds)
-    full, incremental = bulk.run(chain, sleep=sleep, clock=clock)
+    bulk = bulk_delete(client, listed=records, sleep=sleep, clock=clock)
+    full, incremental = bulk.run(chain)
     assert incremental.result == 'deleted'
     assert (full.result, full.reason) == (
         'not-attempted', 'not attempted: the run was interrupted')

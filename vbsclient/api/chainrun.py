@@ -22,12 +22,12 @@ own outcome: if a dependent does not go, only its parent fails.
 """
 
 import threading
-import time
 
 from vbsclient.api import chains
 from vbsclient.api import concurrency
 from vbsclient.api import errors
 from vbsclient.api.outcome import Result
+from vbsclient.api import settle
 from vbsclient.api import waiter
 
 _ON_ITS_WAY = (Result.DELETED, Result.GONE, Result.WOULD_DELETE)
@@ -40,26 +40,18 @@ MOST_EXPECTED = 10.0
 
 
 class ChainRun:
-    """client_for(): a client bound to one backup's budget;
-    delete(client, outcome): one backup's delete (accepted, blocked or
-    failed); stopping: the run's stop event; deadline(): the run's shared
-    deadline for all waiting (started by the first call); ours(ID):
-    whether this run named a backup it is not handing over here;
-    progress.waiting(N) is told, wave by wave, how many parents are left.
+    """The chain phase of a run (vbsclient.api.run.Run).
+
+    send(client, outcome): one backup's delete, settled (accepted,
+    blocked or failed); ours(ID): whether this run named a backup it is
+    not handing over here; known: records of whole volumes listed
+    already (a prune's), whose chains are planned without listing again.
     """
 
-    def __init__(self, client_for, delete, stopping, deadline, timeout,
-                 parallel, ours=None, force=False, progress=None,
-                 sleep=None, clock=time.monotonic, known=None):
-        self._client_for, self._delete = client_for, delete
-        self._stopping, self._deadline = stopping, deadline
-        self._timeout, self._parallel = timeout, parallel
+    def __init__(self, run, send, ours=None, force=False, known=None):
+        self._run, self._send_one = run, send
         self._ours, self._force = ours or (lambda backup_id: False), force
-        self._sleep, self._clock = sleep, clock
-        self._progress = progress  # .waiting(parents still to go)
         self._records, self._named = {}, {}
-        # Records of whole volumes, listed already (a prune's): their
-        # chains are planned without listing them again.
         self._known = known or {}
         self._mates = set()  # the parents of the wave under way
         # When each parent's delete was accepted, and how long the last
@@ -67,7 +59,7 @@ class ChainRun:
         # alike, so a parent's first try waits that long rather than be
         # refused and poll (on Cinder, 5 requests a backup, not 2).
         self._accepted_at, self._takes = {}, None
-        self._started = clock()
+        self._started = run.clock()
 
     def delete(self, outcomes):
         """Delete the parents among `outcomes` that were refused (blocked):
@@ -78,15 +70,15 @@ class ChainRun:
         if parents:
             for wave in self._plan(outcomes, parents,
                                    self._known).waves():
-                if self._progress:
-                    self._progress.waiting(sum(p.blocked_by_dependents
+                self._run.progress.waiting(sum(p.blocked_by_dependents
                                                for p in parents))
                 self._mates = {step.parent for step in wave}
                 list(concurrency.ordered_map(
-                    self._step, wave, self._parallel, stop=self._stopping,
-                    skipped=lambda step: None))
+                    self._step, wave, self._run.parallel,
+                    stop=self._run.stopping, skipped=lambda step: None))
         for parent in (p for p in parents if p.blocked_by_dependents):
-            _interrupted(parent)
+            parent.settle(settle.parent_interrupted(parent.held,
+                                                    parent.error))
 
     def order(self, outcomes, records):
         """A dry run's outcomes (records: ID -> each one's record) in the
@@ -98,9 +90,10 @@ class ChainRun:
                                                  records).steps}
         for step in steps.values():
             if step.dependents:
-                self._named[step.parent].would_delete(
-                    'after the %d incremental backup(s) that depend on it '
-                    'are gone%s' % (step.dependents, _elsewhere(step)))
+                self._named[step.parent].settle(settle.End(
+                    Result.WOULD_DELETE, 'after the %d incremental '
+                    'backup(s) that depend on it are gone%s'
+                    % (step.dependents, _elsewhere(step))))
         return sorted(outcomes, key=lambda o: steps[o.backup_id].wave + 1
                       if o.backup_id in steps else 0)
 
@@ -132,7 +125,7 @@ class ChainRun:
         known = {r.get('volume_id') for r in self._known.values()}
 
         def learn(parent):
-            client = self._client_for()
+            client = self._run.for_backup()
             try:
                 record = (records.get(parent.backup_id)
                           or client.get(parent.backup_id))
@@ -158,11 +151,11 @@ class ChainRun:
                     raise done[1]
                 records.setdefault(parent.backup_id, record)
             except errors.VbsError as exc:
-                if not self._stopping.is_set():  # else: interrupted
+                if not self._run.stopped:  # else: interrupted
                     _fail(parent, 'the backups that depend on it could not '
                                   'be listed: %s' % exc, exc)
-        list(concurrency.ordered_map(learn, parents, self._parallel,
-                                     stop=self._stopping,
+        list(concurrency.ordered_map(learn, parents, self._run.parallel,
+                                     stop=self._run.stopping,
                                      skipped=lambda parent: None))
         return records
 
@@ -200,32 +193,29 @@ class ChainRun:
         """Wait until `waits` are gone; True if they are, else fail the
         parent (or leave it to the stop) and return False.
         """
-        ended = set()
-        pending = waiter.wait_for(
-            waits, lambda w: self._gone(w, ended),
-            max(0.0, self._deadline() - self._clock()), self._parallel,
-            self._stopping, sleep=self._sleep, clock=self._clock,
-            first_delay=FIRST_DELAY)
-        if self._stopping.is_set():
+        waited = waiter.until_gone(self._run, waits, first_delay=FIRST_DELAY)
+        for backup_id, at in waited.ended_at.items():
+            if waited.ends[backup_id].result is Result.GONE:
+                self._takes = at - self._accepted_at.get(backup_id,
+                                                         self._started)
+        if self._run.stopped:
             return False
+        ended = [i for i, end in waited.ends.items()
+                 if end.result is not Result.GONE]
         if ended:
             _fail(parent, 'its incremental backups ended in status '
                           'error_deleting: %s' % self._about(ended))
-        elif pending:
-            _fail(parent, self._not_gone(pending))
-        return not (ended or pending)
+        elif waited.pending:
+            _fail(parent, self._not_gone(waited.pending))
+        return not (ended or waited.pending)
 
     def _send(self, parent):
-        held = parent.held
-        self._delete(self._client_for(), parent)
+        held, refusal = parent.held, parent.error
+        self._send_one(self._run.for_backup(), parent)
         if parent.result is Result.DELETED:
-            self._accepted_at[parent.backup_id] = self._clock()
+            self._accepted_at[parent.backup_id] = self._run.clock()
         if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
-            if held:
-                parent.not_attempted('not attempted: the run was '
-                                     'interrupted')
-            else:
-                _interrupted(parent)
+            parent.settle(settle.parent_interrupted(held, refusal))
 
     def _expect(self, waits):
         """Wait (stop-aware) until the dependents, accepted when they
@@ -234,30 +224,16 @@ class ChainRun:
         if self._takes is None or not waits:
             return
         due = max(self._accepted_at.get(w, self._started) for w in waits)
-        pause = min(due + self._takes - self._clock(), MOST_EXPECTED)
+        pause = min(due + self._takes - self._run.clock(), MOST_EXPECTED)
         if pause > 0:
-            (self._sleep or self._stopping.wait)(pause)
-
-    def _gone(self, backup_id, ended):
-        """Poll one dependent: True once it is gone or error_deleting."""
-        try:
-            status = self._client_for().get(backup_id).get('status')
-        except errors.NotFound:
-            self._takes = self._clock() - self._accepted_at.get(
-                backup_id, self._started)
-            return True
-        except errors.VbsError:
-            return False  # a passing failure must not end the wait
-        if status == 'error_deleting':
-            ended.add(backup_id)
-        return status == 'error_deleting'
+            self._run.sleep(pause)
 
     def _not_gone(self, pending):
         mine = [w for w in pending if w in self._named or self._ours(w)]
         others = [w for w in pending if w not in mine]
         return '; '.join(
             'its incremental backups %s were not gone within %g s: %s'
-            % (who, self._timeout, self._about(ids)) for who, ids in
+            % (who, self._run.timeout, self._about(ids)) for who, ids in
             (('deleted by this run', mine), ('being deleted by others',
                                              others)) if ids)
 
@@ -271,24 +247,6 @@ def _elsewhere(step):
             if step.elsewhere else '')
 
 
-def _interrupted(parent):
-    """A parent the stop kept from being sent (again)."""
-    if parent.held:  # never sent
-        parent.not_attempted('not attempted: the run was interrupted')
-    else:
-        _fail(parent, 'the run was interrupted before it was sent again')
-
-
 def _fail(outcome, hint, cause=None, remain=False):
-    """Fail a parent: the refusal it got (if any), with what keeps it.
-
-    remain: what keeps it are dependents this run does not delete, not
-    dependents of the run that did not go (outcome.dependents_remain).
-    """
-    error = outcome.error
-    if isinstance(error, errors.ApiError):
-        error = error.with_hint(hint, errors.ApiError)
-    else:
-        error = errors.VbsError(hint[0].upper() + hint[1:])
-    outcome.fail(error, getattr(cause, 'request_id', None))
-    outcome.dependents_remain = remain
+    """Fail a parent: the refusal it got (if any), with what keeps it."""
+    outcome.settle(settle.parent_failed(outcome.error, hint, cause, remain))

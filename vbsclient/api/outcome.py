@@ -12,10 +12,10 @@
 
 """What happened to one backup the user named: its Outcome.
 
-An Outcome changes only through its methods, so the rules of what a
-result means live here, once: "deleted" is an accepted DELETE, "gone" a
+An Outcome changes only through settle(), with an End that
+vbsclient.api.settle decided: "deleted" is an accepted DELETE, "gone" a
 backup the API itself says no longer exists, a failure keeps the error
-that caused it, and a final outcome is never overwritten.
+that caused it.
 """
 
 import dataclasses
@@ -74,52 +74,23 @@ class Outcome:
             else:
                 self.name = self.argument
 
-    def saw(self, record):
-        """Note what a GET of the backup showed."""
-        if record:
-            self.status = record.get('status')
-
-    def accepted(self, request_id, reason=None):
-        self._set(Result.DELETED, reason, request_id)
-
-    def gone(self, reason=None):
-        self._set(Result.GONE, reason)
-
-    def missing(self, error):
-        """Really gone before this run (--ignore-missing): a success, so
-        the reason is what the server said, without a failure's hint.
-        """
-        self._set(Result.ALREADY_MISSING, getattr(error, 'summary',
-                                                  str(error)),
-                  getattr(error, 'request_id', None))
-
-    def would_delete(self, reason=None):
-        self._set(Result.WOULD_DELETE, reason)
-
-    def fail(self, error, request_id=None):
-        """error: the exception that says why (its hint, what to do)."""
-        self._set(Result.FAILED, str(error),
-                  request_id or getattr(error, 'request_id', None))
-        self.error = error
-
-    def not_attempted(self, reason):
-        self._set(Result.NOT_ATTEMPTED, reason)
-
-    def blocked(self, error):
-        """Refused because incremental backups depend on it: not final."""
-        self.fail(error)
-        self.blocked_by_dependents = True
+    def settle(self, end):
+        """Record an End (vbsclient.api.settle, where ends are decided)."""
+        self.result = end.result
+        self.reason = end.reason
+        if end.request_id is not None:  # else the earlier one still tells
+            self.request_id = end.request_id
+        if end.status is not None:
+            self.status = end.status
+        self.error = end.error
+        self.blocked_by_dependents = end.blocked
+        self.held = False
+        self.dependents_remain = end.dependents_remain
 
     def hold(self):
         """Not sent yet, as incremental backups depend on it: sent once
         they are gone, so that the server need not refuse it. Not final.
         """
-        self.not_attempted('not sent: incremental backups depend on it')
+        self.result = Result.NOT_ATTEMPTED
+        self.reason = 'not sent: incremental backups depend on it'
         self.blocked_by_dependents = self.held = True
-
-    def _set(self, result, reason=None, request_id=None):
-        self.result = result
-        self.reason = reason
-        if request_id is not None:  # else the earlier one still tells
-            self.request_id = request_id
-        self.blocked_by_dependents = self.held = False

@@ -32,6 +32,7 @@ from vbsclient.api import deletion
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import retention
+from vbsclient.api import settle
 
 KEPT = 'kept'
 SKIPPED = 'skipped'
@@ -56,24 +57,25 @@ class Row:
 # Never expected (the deletion gives every ID an outcome); if it happens,
 # a failure, never a success.
 _UNACCOUNTED = Outcome(argument=None)
-_UNACCOUNTED.not_attempted('not attempted: the deletion gave no outcome')
+_UNACCOUNTED.settle(settle.not_attempted(
+    'not attempted: the deletion gave no outcome'))
 
 
 class Prune:
-    def __init__(self, client, rules, dry_run=False, parallel=None,
-                 progress=None):
-        self.client = client
+    """A prune in a run (vbsclient.api.run.Run) by retention.Rules."""
+
+    def __init__(self, run, rules, dry_run=False):
+        self.run_context = run
         self.rules = rules
         self.dry_run = dry_run
-        self.bulk = deletion.BulkDelete(client, parallel=parallel,
-                                        progress=progress, listed={})
+        self.bulk = deletion.BulkDelete(run, listed={})
 
     def select(self, volumes=None):
         """The detailed records to plan: of these volumes (names or IDs),
         or of the whole project (one paged list); through the run's
         pipeline, so that a stop ends the listing too (Interrupted).
         """
-        client = self.bulk.client
+        client = self.run_context.client
         if not volumes:
             return list(client.list(detailed=True))
         volume_ids = [client.find_volume(v) for v in volumes]
@@ -82,7 +84,7 @@ class Prune:
             records.extend(client.list(detailed=True, volume_id=volume_id))
         return records
 
-    def run(self, records, wait=False, timeout=deletion.DEFAULT_TIMEOUT):
+    def run(self, records, wait=False):
         """Plan, delete what is not kept; return one Row per record,
         newest first per volume.
         """
@@ -95,7 +97,7 @@ class Prune:
         outcomes = {}
         if doomed and not self.dry_run:
             outcomes = {o.backup_id: o for o in self.bulk.run(
-                doomed, wait=wait, timeout=timeout)}
+                doomed, wait=wait)}
         return [self._row(d, outcomes.get(d.record['id'], _UNACCOUNTED))
                 for d in decisions]
 

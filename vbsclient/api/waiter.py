@@ -10,46 +10,83 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Waiting until each of a set of resources reaches a state.
+"""The one "wait until gone", for --wait and for a chain's parents.
 
-Polls all pending resources, in parallel, then pauses with back-off,
-until each is done, the deadline passes, or the stop event is set. What
-"done" means is the caller's check; a later `create --wait` or
-`restore --wait` reuses this as it is.
+Polls every pending backup (a GET each, in parallel, through the run),
+then pauses with back-off, until each has ended (gone, or failed on the
+server: vbsclient.api.settle.polled), the run's wait deadline passes, or
+the run stops. A poll that fails is no end: the next round asks again.
 """
 
-import time
+import dataclasses
 
 from vbsclient.api import concurrency
+from vbsclient.api import errors
+from vbsclient.api import settle
 
 FIRST_DELAY = 1.0
 MAX_DELAY = 10.0
 
 
-def wait_for(items, check, timeout, parallel, stop, sleep=None,
-             clock=time.monotonic, on_round=None, first_delay=FIRST_DELAY):
-    """Return the items still not done when the waiting ended.
-
-    check(item) -> True once the item is done (whatever its end); it must
-    not raise. on_round(pending) is called before each round of polls.
-    sleep(seconds) pauses (default: the stop event's wait, so a stop ends
-    a pause at once). The pauses start at first_delay and double, up to
-    MAX_DELAY.
+@dataclasses.dataclass
+class Waited:
+    """What a wait saw: ends (backup ID -> its End), when each was seen
+    ending (the run's clock), and what the last poll of each backup
+    still pending showed (its status, or why the poll failed).
     """
-    sleep = sleep or stop.wait
-    pending = list(items)
-    deadline = clock() + timeout
+
+    ends: dict = dataclasses.field(default_factory=dict)
+    ended_at: dict = dataclasses.field(default_factory=dict)
+    pending: dict = dataclasses.field(default_factory=dict)
+
+
+def until_gone(run, backup_ids, first_delay=FIRST_DELAY, on_round=None):
+    """Wait for the backups (IDs of accepted deletes); return Waited.
+
+    on_round(pending IDs) is called before each round of polls. The
+    pauses start at first_delay and double, up to MAX_DELAY.
+    """
+    waited = Waited(pending={i: None for i in backup_ids})
+    deadline = run.wait_deadline()  # all waiting shares the timeout
     delay = first_delay
-    while pending:
+    while waited.pending:
         if on_round:
-            on_round(pending)
-        finished = concurrency.ordered_map(
-            check, pending, parallel, stop=stop, skipped=lambda item: False)
-        pending = [item for item, done in zip(pending, list(finished))
-                   if not done]
-        remaining = deadline - clock()
-        if not pending or remaining <= 0 or stop.is_set():
+            on_round(list(waited.pending))
+        for backup_id, saw in zip(list(waited.pending), list(
+                concurrency.ordered_map(
+                    lambda i: _look(run, i), list(waited.pending),
+                    run.parallel, stop=run.stopping,
+                    skipped=lambda i: None))):
+            _note(waited, backup_id, saw, run.clock())
+        remaining = deadline - run.clock()
+        if not waited.pending or remaining <= 0 or run.stopped:
             break
-        sleep(min(delay, remaining))
+        run.sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_DELAY)
-    return pending
+    return waited
+
+
+def _note(waited, backup_id, saw, now):
+    if saw is None:
+        return  # not polled: the run stopped
+    end = settle.polled(saw)
+    if end is not None:
+        waited.ends[backup_id] = end
+        waited.ended_at[backup_id] = now
+        del waited.pending[backup_id]
+    elif saw.error is not None:
+        waited.pending[backup_id] = 'unknown (%s)' % saw.error
+    else:
+        waited.pending[backup_id] = saw.status
+
+
+def _look(run, backup_id):
+    return look(run.for_backup(), backup_id)
+
+
+def look(client, backup_id):
+    """GET the backup: what it showed (settle.Saw)."""
+    try:
+        return settle.Saw(record=client.get(backup_id))
+    except errors.VbsError as exc:
+        return settle.Saw(error=exc)

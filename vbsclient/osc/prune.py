@@ -24,14 +24,13 @@ from vbsclient.api.outcome import Result
 from vbsclient.api import pruning
 from vbsclient.api import retention
 from vbsclient.api import text as safe_text
-from vbsclient.osc import backup
+from vbsclient.osc import base
 from vbsclient.osc import hints
-from vbsclient.osc import progress
 
 LOG = logging.getLogger(__name__)
 
 
-class PruneBackup(backup.VbsCommand, command.Lister):
+class PruneBackup(base.VbsCommand, command.Lister):
     """Delete the backups that no retention rule keeps.
 
     Each volume is pruned on its own (every volume of the project without
@@ -49,6 +48,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
 
     COLUMNS = ('ID', 'Name', 'Volume ID', 'Created At', 'Incremental',
                'Action', 'Reason', 'Result', 'Request ID')
+    PROGRESS = True
     RULES = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
 
     def get_parser(self, prog_name):
@@ -57,7 +57,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
             'are printed, on stderr (a dry run: a table)')
         parser.add_argument(
             '--volume', metavar='<volume>', action='append',
-            type=backup.not_blank,
+            type=base.not_blank,
             help='Prune the backups of this volume (name or ID; '
                  'repeatable; default: every volume of the project)')
         for rule in self.RULES:
@@ -109,25 +109,18 @@ class PruneBackup(backup.VbsCommand, command.Lister):
         return self.COLUMNS, [self._values(r) for r in self._done]
 
     def _rows(self, parsed_args):
-        client = self.vbs_client(parsed_args)
-        self.progress = progress.Progress()
         prune = self._prune = pruning.Prune(
-            client, self._rules, dry_run=parsed_args.dry_run,
-            parallel=parsed_args.parallel, progress=self.progress)
+            self.run_context, self._rules, dry_run=parsed_args.dry_run)
         self._listed = False
+        self.run_context.client.check_endpoint()
         try:
-            client.check_endpoint()
-            try:
-                # A signal while listing (the command's signals are set
-                # from its first moment) stops it: nothing is deleted.
-                records = prune.select(parsed_args.volume)
-            except errors.Interrupted:
-                return []
-            self._listed = True
-            return prune.run(records, wait=parsed_args.wait,
-                             timeout=parsed_args.timeout)
-        finally:
-            self.progress.close()
+            # A signal while listing (the command's signals are set from
+            # its first moment) stops it: nothing is deleted.
+            records = prune.select(parsed_args.volume)
+        except errors.Interrupted:
+            return []
+        self._listed = True
+        return prune.run(records, wait=parsed_args.wait)
 
     def _values(self, row):
         record = row.record
@@ -151,7 +144,7 @@ class PruneBackup(backup.VbsCommand, command.Lister):
                 if skipped[why]))
         summary = deletion.Summary(
             collections.Counter(Result(r.result) for r in planned),
-            self._prune.bulk.interrupted)
+            self.run_context.stopped)
         if self._listed:
             interrupted = 'Interrupted: %s, %d not attempted.' % (
                 line, summary[Result.NOT_ATTEMPTED])
