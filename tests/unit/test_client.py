@@ -28,6 +28,7 @@ from tests.unit.conftest import vbs_calls
 from tests.unit.conftest import VBS_ROOT
 from tests.unit.conftest import VOLUMES_URL
 from vbsclient.api import client as api_client
+from vbsclient.api import endpoint
 from vbsclient.api import errors
 from vbsclient.api import pipeline
 
@@ -74,7 +75,7 @@ def test_requests_name_the_client_in_their_user_agent(client, cloud):
 def test_the_user_agent_is_the_name_alone_without_a_version(
         cloud, monkeypatch):
     # Run from a source tree that is not installed: no version to tell.
-    monkeypatch.setattr(api_client, 'client_version', lambda: None)
+    monkeypatch.setattr(endpoint, 'client_version', lambda: None)
     client = api_client.BackupClient(make_session(), region_name='eu-de')
     cloud.get(backup_url(BACKUP), json={'backup': recorded.backup(BACKUP)})
     client.get(BACKUP)

@@ -94,11 +94,12 @@ clouds:
 def test_clouds_yaml_settings_reach_the_client(tmp_path):
     region = cloud_region(tmp_path, CLOUDS_YAML)
     client = plugin.make_client(FakeClientManager(region, '3'))
-    assert client.service_type == 'vbsv3'
-    assert client.interface == 'internal'
-    assert client.region_name == 'eu-de'
-    assert client.endpoint_override == 'https://vbs.test/v3/%(project_id)s'
-    assert client.api_version == '3'
+    assert client.where.service_type == 'vbsv3'
+    assert client.where.interface == 'internal'
+    assert client.where.region_name == 'eu-de'
+    assert client.where.endpoint_override == \
+        'https://vbs.test/v3/%(project_id)s'
+    assert client.where.api_version == '3'
 
 
 def test_command_line_beats_clouds_yaml(tmp_path):
@@ -106,10 +107,10 @@ def test_command_line_beats_clouds_yaml(tmp_path):
         '--os-vbs-service-type', 'vbs', '--os-vbs-region-name', 'eu-nl',
         '--os-vbs-endpoint-override', 'https://other.test/v2'])
     client = plugin.make_client(FakeClientManager(region, '2.0'))
-    assert client.service_type == 'vbs'
-    assert client.region_name == 'eu-nl'
-    assert client.endpoint_override == 'https://other.test/v2'
-    assert client.api_version == '2'
+    assert client.where.service_type == 'vbs'
+    assert client.where.region_name == 'eu-nl'
+    assert client.where.endpoint_override == 'https://other.test/v2'
+    assert client.where.api_version == '2'
 
 
 def test_defaults_without_vbs_settings(tmp_path):
@@ -120,6 +121,6 @@ clouds:
     region_name: RegionOne
 """)
     client = plugin.make_client(FakeClientManager(region, '3'))
-    assert client.service_type == 'vbs'
-    assert client.region_name == 'RegionOne'
-    assert client.endpoint_override is None
+    assert client.where.service_type == 'vbs'
+    assert client.where.region_name == 'RegionOne'
+    assert client.where.endpoint_override is None
