@@ -10,7 +10,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Exceptions of the API client, and the parsing of server error bodies.
+"""Exceptions of the API client (what the server's error bodies say is
+read by vbsclient.api.error_bodies).
 
 Every failure the client raises prints as one line that says what went
 wrong, what the server said, and what can be done about it. The hints name
@@ -18,11 +19,10 @@ no command-line option: the CLI layer adds those (vbsclient.osc.hints).
 Server text is capped here; escaping it for a terminal is the output's job.
 """
 
-import html
 import http
-import json
 import re
 
+from vbsclient.api import error_bodies
 from vbsclient.api import text as safe_text
 
 # What can be done, by HTTP status (the spec's table plus throttling).
@@ -72,15 +72,12 @@ _SERVICE_404_HINT = ('the backup service is not running, so nothing was '
 _FOREIGN_404_HINT = ('the answer is not the backup API\'s own "not found": '
                      'check the VBS endpoint')
 
-_REQUEST_ID_HEADERS = ('x-openstack-request-id', 'x-compute-request-id',
-                       'x-request-id')
 _SPACES = re.compile(r'\s+')
 _BACKUP_NOT_FOUND = re.compile(r'\bbackup\b.{0,100}\bcould not be found',
                                re.I)
 MAX_MESSAGE = 300
-MAX_REQUEST_ID = 100
-# Only this much of an error body is ever parsed (or read: see transport).
-MAX_ERROR_BODY = 64 * 1024
+# Kept importable from here for benchmarks/parsing.py.
+parse_body = error_bodies.parse_body
 
 
 class VbsError(Exception):
@@ -207,7 +204,7 @@ class ApiError(VbsError):
         """The error an error answer (a vbsclient.api.transport.Answer)
         stands for: NotFound for the backup API's own 404.
         """
-        message, error_code = parse_body(answer.body)
+        message, error_code = error_bodies.parse_body(answer.body)
         if not message:
             message = answer.reason or _status_phrase(answer.status)
         message = one_line(message)
@@ -260,92 +257,8 @@ class UnexpectedAnswer(ApiError):
     """
 
 
-def request_id_of(headers):
-    """The request ID of an answer's headers, if any (capped)."""
-    for header in _REQUEST_ID_HEADERS:
-        value = headers.get(header)  # case-insensitive lookup
-        if value:
-            return safe_text.cap(value, MAX_REQUEST_ID)
-    return None
-
-
-def parse_body(body):
-    """Return (message, vbs_error_code) from any known error body style.
-
-    body: bytes. Only the first MAX_ERROR_BODY bytes are looked at, and
-    every step is linear in them: a hostile body costs no more than a
-    kind one of the same length.
-    """
-    text = (body or b'')[:MAX_ERROR_BODY].decode('utf-8', 'replace')
-    if not text.strip():
-        return None, None
-    try:
-        document = json.loads(text)
-    except RecursionError:
-        return 'an error body nested too deeply to read', None
-    except ValueError:
-        return _message_from_text(text), None
-    if not isinstance(document, dict):
-        return None, None
-    message, code = _message_from_json(document)
-    return (message if isinstance(message, str) else None), code
-
-
-def _message_from_json(body):
-    # API gateway style: {"error_code": "...", "error_msg": "..."}
-    if 'error_msg' in body or 'error_code' in body:
-        return body.get('error_msg'), _code(body.get('error_code'))
-    # The spec's own flat style: {"message": "...", "code": ...}
-    if isinstance(body.get('message'), str):
-        return body['message'], _code(body.get('code'))
-    # VBS style {"error": {...}} and Cinder style {"<faultName>": {...}}:
-    # a single wrapper object holding the message.
-    for wrapper in body.values():
-        if isinstance(wrapper, dict) and 'message' in wrapper:
-            return wrapper.get('message'), _code(wrapper.get('code'))
-    return None, None
-
-
-def _code(value):
-    # Cinder repeats the HTTP status as an integer "code"; only string codes
-    # such as "VolumeBackup.0113" tell the user something new.
-    return value if isinstance(value, str) and value else None
-
-
 def _cap_code(code):
     return safe_text.cap(one_line(code), 60) if code else None
-
-
-def _message_from_text(text):
-    """The <title> of an HTML page, or the text with its tags removed.
-
-    Written with str.find, not regular expressions: each step moves on,
-    so the work is linear whatever the page holds.
-    """
-    lower = text.lower()
-    start = lower.find('<title')
-    if start >= 0:
-        opened = lower.find('>', start)
-        closed = lower.find('</title', opened) if opened >= 0 else -1
-        if closed >= 0:
-            return html.unescape(text[opened + 1:closed])
-    return html.unescape(_without_tags(text))
-
-
-def _without_tags(text):
-    kept, position = [], 0
-    while True:
-        start = text.find('<', position)
-        if start < 0:
-            break
-        end = text.find('>', start)
-        if end < 0:
-            break  # no tag closes: the rest is text
-        kept.append(text[position:start])
-        kept.append(' ')
-        position = end + 1
-    kept.append(text[position:])
-    return ''.join(kept)
 
 
 def one_line(message):

@@ -39,14 +39,17 @@ import requests
 import urllib3
 
 from vbsclient.api import deadline
-from vbsclient.api import errors
+from vbsclient.api import error_bodies
 from vbsclient.api import text as safe_text
 from vbsclient.api import transport_errors
 
 LOG = logging.getLogger(__name__)
 
 MAX_BODY = 32 * 1024 * 1024  # a page of 1000 detailed backups is ~2 MB
-MAX_ERROR_BODY = errors.MAX_ERROR_BODY
+MAX_ERROR_BODY = error_bodies.MAX_ERROR_BODY
+MAX_REQUEST_ID = 100
+_REQUEST_ID_HEADERS = ('x-openstack-request-id', 'x-compute-request-id',
+                       'x-request-id')
 _CHUNK = 64 * 1024
 _MAX_LOGGED_BODY = 1000
 
@@ -68,7 +71,12 @@ class Answer:
 
     @property
     def request_id(self):
-        return errors.request_id_of(self.headers)
+        """The request ID the server gave the answer, if any (capped)."""
+        for header in _REQUEST_ID_HEADERS:
+            value = self.headers.get(header)  # case-insensitive lookup
+            if value:
+                return safe_text.cap(value, MAX_REQUEST_ID)
+        return None
 
     @property
     def content_type(self):
