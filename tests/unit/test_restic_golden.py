@@ -54,6 +54,7 @@ import os
 import pytest
 
 from vbsclient.api import retention
+from vbsclient.api import retention_rules
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                        'fixtures', 'restic', 'policy_keep_snapshots.json')
@@ -69,7 +70,7 @@ RESTIC_CASE_COUNT = 40
 COUNTS = ('last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly')
 NOT_OFFERED = ('tags', 'within_hourly', 'within_daily', 'within_weekly',
                'within_monthly', 'within_yearly')
-UNLIMITED = getattr(retention, 'UNLIMITED', -1)
+UNLIMITED = retention_rules.UNLIMITED
 
 # Deliberate differences from restic: case number -> why.
 DIFFERENCES = {
@@ -95,8 +96,8 @@ def rules(policy):
     counts = {name: UNLIMITED if policy[name] == -1 else policy[name]
               for name in COUNTS if name in policy}
     within = policy.get('within')
-    return retention.Rules(
-        within=retention.parse_duration(within) if within else None,
+    return retention_rules.Rules(
+        within=retention_rules.parse_duration(within) if within else None,
         **counts)
 
 
@@ -113,7 +114,7 @@ def restic_label(reason, oldest_labels):
 
 
 def parse(time):
-    return retention.parse_time(time)
+    return retention_rules.parse_time(time)
 
 
 @pytest.mark.parametrize(

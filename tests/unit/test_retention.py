@@ -19,10 +19,10 @@ import datetime
 
 import hypothesis
 from hypothesis import strategies as st
-import pytest
 
 from vbsclient.api import chains
 from vbsclient.api import retention
+from vbsclient.api import retention_rules
 
 UTC = datetime.timezone.utc
 KEEP, DELETE, SKIP = retention.KEEP, retention.DELETE, retention.SKIP
@@ -57,7 +57,7 @@ def test_a_month_of_nightly_backups_with_dailies_and_weeklies():
     records = [backup('nov%02d' % day, '2026-11-%02dT02:00:01.000000' % day)
                for day in range(1, 31)]
     records.append(backup('nov30pm', '2026-11-30T14:00:00.000000'))
-    plan = retention.plan(records, retention.Rules(daily=7, weekly=4))
+    plan = retention.plan(records, retention_rules.Rules(daily=7, weekly=4))
     kept = [(i, reason) for i, action, reason in actions(plan)
             if action == KEEP]
     assert kept == [
@@ -81,7 +81,7 @@ def test_days_without_a_backup_do_not_count():
     records = [backup('a', '2026-01-01T10:00:00'),
                backup('b', '2026-01-05T10:00:00'),
                backup('c', '2026-01-20T10:00:00')]
-    plan = retention.plan(records, retention.Rules(daily=3))
+    plan = retention.plan(records, retention_rules.Rules(daily=3))
     assert by_id(plan) == {'c': (KEEP, 'daily #1'), 'b': (KEEP, 'daily #2'),
                            'a': (KEEP, 'daily #3')}
 
@@ -93,7 +93,7 @@ def test_keep_last_hourly_monthly_and_yearly():
                backup('h1', '2026-01-01T10:05:00'),
                backup('h2', '2026-01-01T10:55:00'),
                backup('h3', '2026-01-01T11:00:00')]
-    plan = retention.plan(records, retention.Rules(
+    plan = retention.plan(records, retention_rules.Rules(
         last=2, hourly=2, monthly=2, yearly=3))
     assert actions(plan) == [
         ('h3', KEEP, 'last #1, hourly #1, monthly #1, yearly #1'),
@@ -113,8 +113,8 @@ def test_keep_within_months_clamps_to_the_end_of_february():
                backup('after', '2026-02-28T12:00:01Z'),
                backup('cutoff', '2026-02-28T12:00:00.000000'),
                backup('before', '2026-02-28T13:59:59+02:00')]
-    within = retention.parse_duration('1m')
-    plan = retention.plan(records, retention.Rules(within=within))
+    within = retention_rules.parse_duration('1m')
+    plan = retention.plan(records, retention_rules.Rules(within=within))
     assert actions(plan) == [('newest', KEEP, 'within 1m'),
                              ('mar01', KEEP, 'within 1m'),
                              ('after', KEEP, 'within 1m'),
@@ -126,8 +126,8 @@ def test_keep_within_years_and_months_together():
     records = [backup('newest', '2028-02-29T00:00:00'),
                backup('in', '2026-08-29T00:00:01'),
                backup('out', '2026-08-28T23:59:59')]
-    plan = retention.plan(records, retention.Rules(
-        within=retention.parse_duration('1y6m')), now=LATER)
+    plan = retention.plan(records, retention_rules.Rules(
+        within=retention_rules.parse_duration('1y6m')), now=LATER)
     assert [a for _, a, _ in actions(plan)] == [KEEP, KEEP, DELETE]
     assert plan[0].reasons == ('within 1y6m',)
 
@@ -136,89 +136,11 @@ def test_within_counts_from_the_newest_available_backup():
     records = [backup('creating', '2026-05-01T00:00:00', status='creating'),
                backup('newest', '2026-04-01T00:00:00'),
                backup('old', '2026-03-30T00:00:00')]
-    plan = retention.plan(records, retention.Rules(
-        within=retention.parse_duration('36h')))
+    plan = retention.plan(records, retention_rules.Rules(
+        within=retention_rules.parse_duration('36h')))
     assert actions(plan) == [('creating', SKIP, 'creating'),
                              ('newest', KEEP, 'within 36h'),
                              ('old', DELETE, '')]
-
-
-# -- examples: durations and rules --------------------------------------------
-
-@pytest.mark.parametrize('text,months,days,hours', [
-    ('36h', 0, 0, 36), ('30d', 0, 30, 0), ('2w3d', 0, 17, 0),
-    ('1m', 1, 0, 0), ('1y6m', 18, 0, 0), ('6m1y', 18, 0, 0),
-    ('1y2m3w4d5h', 14, 25, 5), ('0d', 0, 0, 0), (' 7d ', 0, 7, 0),
-    ('007d', 0, 7, 0),
-])
-def test_parse_duration(text, months, days, hours):
-    duration = retention.parse_duration(text)
-    assert (duration.months, duration.days, duration.hours) == (
-        months, days, hours)
-    assert str(duration) == text.strip()
-
-
-@pytest.mark.parametrize('text', [
-    '', ' ', '7', 'd', '1x', '5s', '1D', '1M', '-1d', '+1d', '1.5d',
-    '1 d', '1d 2h', '1d2d', '1y1y', 'd1', '1d,2h', '１d', 'month', None,
-    30,
-])
-def test_parse_duration_refuses_anything_else(text):
-    with pytest.raises(ValueError) as caught:
-        retention.parse_duration(text)
-    message = str(caught.value)
-    assert message.startswith('invalid duration %r' % (text,))
-    assert '\n' not in message
-
-
-@pytest.mark.parametrize('moment,text,earlier', [
-    ('2026-03-31T12:00:00', '1m', '2026-02-28T12:00:00'),
-    ('2028-03-31T12:00:00', '1m', '2028-02-29T12:00:00'),
-    ('2028-02-29T06:00:00', '1y', '2027-02-28T06:00:00'),
-    ('2028-02-29T06:00:00', '4y', '2024-02-29T06:00:00'),
-    ('2026-01-31T00:00:00', '2m', '2025-11-30T00:00:00'),
-    ('2026-05-31T00:00:00', '1m1d', '2026-04-29T00:00:00'),
-    ('2026-01-01T05:00:00', '1w6h', '2025-12-24T23:00:00'),
-    ('2026-08-31T00:00:00', '1y6m', '2025-02-28T00:00:00'),
-    ('2026-01-01T00:00:00', '0h', '2026-01-01T00:00:00'),
-])
-def test_a_duration_subtracts_itself_by_the_calendar(
-        moment, text, earlier):
-    moment = datetime.datetime.fromisoformat(moment).replace(tzinfo=UTC)
-    duration = retention.parse_duration(text)
-    expected = datetime.datetime.fromisoformat(earlier).replace(tzinfo=UTC)
-    assert moment - duration == expected
-    assert duration.before(moment) == expected
-
-
-def test_a_duration_beyond_the_calendar_reaches_its_start():
-    moment = datetime.datetime(2026, 1, 1, tzinfo=UTC)
-    for text in ('3000y', '999999999999d', '99999999999999h'):
-        assert moment - retention.parse_duration(text) == (
-            datetime.datetime.min.replace(tzinfo=UTC))
-
-
-def test_durations_compare_by_length_not_by_text():
-    assert retention.parse_duration('2w') == retention.parse_duration('14d')
-    assert retention.parse_duration('1y') == retention.parse_duration('12m')
-    assert retention.parse_duration('24h') != retention.parse_duration('1d')
-
-
-def test_rules_any():
-    assert not retention.Rules().any()
-    assert not retention.Rules(last=0, daily=0).any()
-    assert not retention.Rules(within=retention.parse_duration('0d')).any()
-    assert retention.Rules(yearly=1).any()
-    assert retention.Rules(within=retention.parse_duration('1h')).any()
-
-
-@pytest.mark.parametrize('arguments', [
-    {'last': -2}, {'daily': 1.5}, {'weekly': '3'}, {'monthly': True},
-    {'within': '30d'},
-])
-def test_rules_refuse_what_is_not_a_count_or_a_duration(arguments):
-    with pytest.raises(ValueError):
-        retention.Rules(**arguments)
 
 
 # -- examples: what is never deleted ------------------------------------------
@@ -230,7 +152,7 @@ def test_other_statuses_are_skipped_and_not_counted():
     records += [backup('a1', '2026-02-01T00:00:00'),
                 backup('a2', '2026-01-31T00:00:00'),
                 backup('odd', '2026-01-30T00:00:00', status=None)]
-    plan = retention.plan(records, retention.Rules(last=1, daily=1))
+    plan = retention.plan(records, retention_rules.Rules(last=1, daily=1))
     assert actions(plan) == (
         [('s%d' % n, SKIP, status) for n, status in enumerate(OTHER_STATUSES)]
         + [('a1', KEEP, 'last #1, daily #1'), ('a2', DELETE, ''),
@@ -240,7 +162,7 @@ def test_other_statuses_are_skipped_and_not_counted():
 def test_a_backup_that_cannot_be_dated_is_skipped():
     records = [backup('a', '2026-01-01T00:00:00'),
                backup('none', None), backup('bad', 'yesterday')]
-    plan = retention.plan(records, retention.Rules(last=1))
+    plan = retention.plan(records, retention_rules.Rules(last=1))
     assert by_id(plan) == {'a': (KEEP, 'last #1'),
                            'none': (SKIP, 'created_at missing'),
                            'bad': (SKIP, 'created_at unreadable')}
@@ -250,9 +172,10 @@ def test_the_newest_available_backup_is_always_kept():
     records = [backup('error', '2026-03-01T00:00:00', status='error'),
                backup('newest', '2026-02-01T00:00:00'),
                backup('older', '2026-01-01T00:00:00')]
-    for rules in (retention.Rules(),
-                  retention.Rules(last=0),
-                  retention.Rules(within=retention.parse_duration('0h'))):
+    for rules in (retention_rules.Rules(),
+                  retention_rules.Rules(last=0),
+                  retention_rules.Rules(
+                      within=retention_rules.parse_duration('0h'))):
         assert actions(retention.plan(records, rules)) == [
             ('error', SKIP, 'error'), ('newest', KEEP, 'newest'),
             ('older', DELETE, '')]
@@ -261,7 +184,7 @@ def test_the_newest_available_backup_is_always_kept():
 def test_a_volume_without_available_backups_is_left_alone():
     records = [backup('e', '2026-01-02T00:00:00', status='error'),
                backup('c', '2026-01-01T00:00:00', status='creating')]
-    assert actions(retention.plan(records, retention.Rules(last=1))) == [
+    assert actions(retention.plan(records, retention_rules.Rules(last=1))) == [
         ('e', SKIP, 'error'), ('c', SKIP, 'creating')]
 
 
@@ -278,7 +201,7 @@ def cinder_volume():
 
 
 def test_a_cinder_chain_keeps_the_parents_of_a_kept_backup():
-    plan = retention.plan(cinder_volume(), retention.Rules(last=1))
+    plan = retention.plan(cinder_volume(), retention_rules.Rules(last=1))
     assert actions(plan) == [('i4', KEEP, 'last #1'),
                              ('f3', KEEP, 'needed by i4'),
                              ('i2', DELETE, ''),
@@ -288,7 +211,8 @@ def test_a_cinder_chain_keeps_the_parents_of_a_kept_backup():
 
 def test_a_chain_is_kept_back_to_its_full_backup():
     records = cinder_volume()
-    rules = retention.Rules(last=1, within=retention.parse_duration('55h'))
+    rules = retention_rules.Rules(
+        last=1, within=retention_rules.parse_duration('55h'))
     plan = retention.plan(records, rules)
     assert actions(plan) == [('i4', KEEP, 'last #1, within 55h'),
                              ('f3', KEEP, 'within 55h, needed by i4'),
@@ -305,7 +229,7 @@ def test_a_dependent_left_alone_keeps_its_parent_unless_deleting():
                    backup('i1', '2026-01-02T00:00:00', status=status,
                           incremental=True),
                    backup('f2', '2026-01-03T00:00:00')]
-        plan = by_id(retention.plan(records, retention.Rules(last=1)))
+        plan = by_id(retention.plan(records, retention_rules.Rules(last=1)))
         assert plan == {'f2': (KEEP, 'last #1'), 'i1': (SKIP, status),
                         'f0': parent}
 
@@ -318,7 +242,7 @@ def test_vbs_like_chains_keep_nothing_extra():
                for n in range(10)]
     for record in records[::2]:
         del record['has_dependent_backups']
-    plan = retention.plan(records, retention.Rules(last=2))
+    plan = retention.plan(records, retention_rules.Rules(last=2))
     assert actions(plan) == (
         [('b9', KEEP, 'last #1'), ('b8', KEEP, 'last #2')]
         + [('b%d' % n, DELETE, '') for n in range(7, -1, -1)])
@@ -332,7 +256,7 @@ def test_volumes_in_id_order_newest_first_however_times_are_written():
                backup('a2', '2026-01-01T11:00:00+02:00', volume='vol-a'),
                backup('a3', '2026-01-01 08:00:00.5-01:30', volume='vol-a'),
                backup('gone', '2026-01-01T00:00:00', volume=None)]
-    plan = retention.plan(records, retention.Rules(last=2))
+    plan = retention.plan(records, retention_rules.Rules(last=2))
     assert actions(plan) == [('a3', KEEP, 'last #1'),   # 09:30:00.5 UTC
                              ('a1', KEEP, 'last #2'),   # 09:30 UTC
                              ('a2', DELETE, ''),        # 09:00 UTC
@@ -343,30 +267,9 @@ def test_volumes_in_id_order_newest_first_however_times_are_written():
 
 def test_ties_on_time_go_by_id():
     records = [backup(i, '2026-01-01T00:00:00') for i in ('b', 'c', 'a')]
-    plan = retention.plan(records, retention.Rules(last=1, daily=1))
+    plan = retention.plan(records, retention_rules.Rules(last=1, daily=1))
     assert actions(plan) == [('c', KEEP, 'last #1, daily #1'),
                              ('b', DELETE, ''), ('a', DELETE, '')]
-
-
-@pytest.mark.parametrize('text,expected', [
-    ('2026-11-27T10:00:01.000000', (2026, 11, 27, 10, 0, 1, 0)),
-    ('2026-11-27T10:00:01Z', (2026, 11, 27, 10, 0, 1, 0)),
-    ('2026-11-27T10:00:01.123z', (2026, 11, 27, 10, 0, 1, 123000)),
-    ('2026-11-27T10:00:01.1234567+00:00', (2026, 11, 27, 10, 0, 1, 123456)),
-    ('2026-11-27T00:30:00+01:00', (2026, 11, 26, 23, 30, 0, 0)),
-    ('2026-11-27T10:00-0530', (2026, 11, 27, 15, 30, 0, 0)),
-    ('2026-11-27 10:00:01', (2026, 11, 27, 10, 0, 1, 0)),
-])
-def test_parse_time(text, expected):
-    assert retention.parse_time(text) == datetime.datetime(*expected,
-                                                           tzinfo=UTC)
-
-
-@pytest.mark.parametrize('text', ['', 'yesterday', '2026-11-27',
-                                  '2026-13-01T00:00:00', None])
-def test_parse_time_refuses_anything_else(text):
-    with pytest.raises(ValueError):
-        retention.parse_time(text)
 
 
 # -- properties ---------------------------------------------------------------
@@ -425,14 +328,14 @@ def histories(draw):
 
 
 def counts():
-    return st.none() | st.integers(0, 4) | st.just(retention.UNLIMITED)
+    return st.none() | st.integers(0, 4) | st.just(retention_rules.UNLIMITED)
 
 
 RULES = st.builds(
-    retention.Rules, last=counts(), hourly=counts(), daily=counts(),
+    retention_rules.Rules, last=counts(), hourly=counts(), daily=counts(),
     weekly=counts(), monthly=counts(), yearly=counts(),
     within=st.none() | st.sampled_from(DURATIONS).map(
-        retention.parse_duration))
+        retention_rules.parse_duration))
 
 PROPERTY = hypothesis.settings(  # database=None: no .hypothesis/ left
     max_examples=100, deadline=None, database=None)
@@ -441,7 +344,7 @@ PROPERTY = hypothesis.settings(  # database=None: no .hypothesis/ left
 def limit(rules, name):
     """A count rule's bound, for a slice: None when it is unlimited."""
     count = getattr(rules, name) or 0
-    return None if count == retention.UNLIMITED else count
+    return None if count == retention_rules.UNLIMITED else count
 
 
 def dependents(parent, volume_backups):
@@ -454,7 +357,7 @@ def dependents(parent, volume_backups):
 
 def when(record):
     try:
-        return retention.parse_time(record['created_at'])
+        return retention_rules.parse_time(record['created_at'])
     except ValueError:
         return None
 
@@ -489,7 +392,7 @@ def reference(records, rules):
             keys = sorted({bucket(c[0], c[1]) for c in candidates},
                           reverse=True)
             wanted = getattr(rules, name) or 0
-            if wanted == retention.UNLIMITED:
+            if wanted == retention_rules.UNLIMITED:
                 wanted = len(keys) + 1
             for k, key in enumerate(keys[:wanted]):
                 newest = max(c[:2] for c in candidates
@@ -502,7 +405,7 @@ def reference(records, rules):
                 reasons[candidates[-1][1]].append('oldest %s' % name)
         if rules.within and candidates:
             past = [c[0] for c in candidates if c[0] <= NOW]
-            cutoff = past[0] - rules.within if past else EARLIEST
+            cutoff = rules.within.before(past[0]) if past else EARLIEST
             for made, backup_id, _ in candidates:
                 if made > cutoff:
                     reasons[backup_id].append('within %s' % rules.within)
