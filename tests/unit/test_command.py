@@ -99,7 +99,8 @@ def test_network_options_reach_the_client(client, cloud, command_class,
     assert status == 0
     assert cloud.last_request.timeout == (2, 9)
     # The cloud's client is not changed: the next command starts afresh.
-    assert (client.connect_timeout, client.read_timeout) == (10, 60)
+    assert (client.settings.connect_timeout,
+            client.settings.read_timeout) == (10, 60)
 
 
 @pytest.mark.parametrize('argv', [[], ['--timeout', '0', A],

@@ -338,7 +338,6 @@ class OverlapClient:
         self.lock = threading.Lock()
 
     budget = 60
-    pipeline = None  # bound to none: the run makes its own
 
     def bound(self, pipeline=None, deadline=None):
         return self

@@ -11,8 +11,9 @@
 #    under the License.
 
 """What an answer of the backup API means: the error it stands for (an
-error status, a redirect, an unexpected success status), and its JSON
-body's records, each checked to be the API's own.
+error status, a redirect, an unexpected success status; a 404 probed for
+whether the endpoint is the API's), and its JSON body's records, each
+checked to be the API's own.
 """
 
 import json
@@ -100,3 +101,34 @@ def malformed(answer, what):
         % (answer.method, safe_text.cap(kind, 60), what),
         request_id=answer.request_id,
         hint='the VBS endpoint is probably wrong')
+
+
+def explain_404(error, request, facts):
+    """A 404 whose body is not the API's own "not found": NotFound if the
+    endpoint serves backups, else an error that says it looks wrong.
+
+    request(method, path, params=...): a request of the run (its limits,
+    stop and deadline); facts: what the run learnt of its endpoint, so
+    that it asks once a run, never for the client's lifetime.
+    """
+    if _serves_backups(request, facts):
+        return error.with_hint(None, errors.NotFound)
+    return error.with_hint(
+        'the VBS endpoint does not look like the backup API (a backup list '
+        'there fails too): check the VBS endpoint')
+
+
+def _serves_backups(request, facts):
+    """List one backup; True if the answer is the API's own list."""
+    known = facts.get('serves_backups')
+    if known is None:
+        try:
+            answer = request('GET', 'backups', params={'limit': 1})
+            records(answer, document(answer), 'backups')
+            known = True
+        except errors.ApiError:
+            known = False
+        except errors.VbsError:
+            return False  # no answer: unknown, asked again later
+        facts['serves_backups'] = known
+    return known

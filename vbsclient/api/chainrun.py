@@ -98,7 +98,7 @@ class ChainRun:
                       if o.backup_id in steps else 0)
 
     def _plan(self, outcomes, parents, known):
-        self._records = self._learn(parents, dict(known))
+        self._records = _learn(self._run, parents, dict(known), self._known)
         self._named = {o.backup_id: o for o in outcomes if o.backup_id and (
             o.blocked_by_dependents or o.result in _ON_ITS_WAY)}
         # A dry run's would-delete is on its way only in a status that a
@@ -116,48 +116,6 @@ class ChainRun:
                   % chains.describe(refusal.in_the_way, total=refusal.count,
                                     status=True), remain=True)
         return plan
-
-    def _learn(self, parents, records):
-        """Add the records of the parents' volumes: one detailed list per
-        volume (a parent's own GET only while its volume is not listed).
-        """
-        listed, lock = {}, threading.Lock()  # volume -> [done, error]
-        known = {r.get('volume_id') for r in self._known.values()}
-
-        def learn(parent):
-            client = self._run.for_backup()
-            try:
-                record = (records.get(parent.backup_id)
-                          or client.get(parent.backup_id))
-                volume = record.get('volume_id')
-                if not volume:
-                    raise errors.VbsError('its record names no volume')
-                if volume in known:  # listed already, whole
-                    records.setdefault(parent.backup_id, record)
-                    return
-                with lock:
-                    mine = volume not in listed
-                    done = listed.setdefault(volume, [threading.Event()])
-                if mine:
-                    try:
-                        records.update((b['id'], b) for b in client.list(
-                            detailed=True, volume_id=volume))
-                    except errors.VbsError as exc:
-                        done.append(exc)
-                    finally:
-                        done[0].set()
-                done[0].wait()
-                if len(done) > 1:
-                    raise done[1]
-                records.setdefault(parent.backup_id, record)
-            except errors.VbsError as exc:
-                if not self._run.stopped:  # else: interrupted
-                    _fail(parent, 'the backups that depend on it could not '
-                                  'be listed: %s' % exc, exc)
-        list(concurrency.ordered_map(learn, parents, self._run.parallel,
-                                     stop=self._run.stopping,
-                                     skipped=lambda parent: None))
-        return records
 
     def _step(self, step):
         parent = self._named[step.parent]
@@ -240,6 +198,50 @@ class ChainRun:
     def _about(self, ids):
         return chains.describe([self._records.get(i, {'id': i})
                                 for i in sorted(ids)])
+
+
+def _learn(run, parents, records, known):
+    """The records of the parents' volumes, added to `records`: one
+    detailed list per volume (a parent's own GET only while its volume is
+    not listed); none for a volume whose records are `known` (whole).
+    """
+    listed, lock = {}, threading.Lock()  # volume -> [done, error]
+    known = {r.get('volume_id') for r in known.values()}
+
+    def learn(parent):
+        client = run.for_backup()
+        try:
+            record = (records.get(parent.backup_id)
+                      or client.get(parent.backup_id))
+            volume = record.get('volume_id')
+            if not volume:
+                raise errors.VbsError('its record names no volume')
+            if volume in known:  # listed already, whole
+                records.setdefault(parent.backup_id, record)
+                return
+            with lock:
+                mine = volume not in listed
+                done = listed.setdefault(volume, [threading.Event()])
+            if mine:
+                try:
+                    records.update((b['id'], b) for b in client.list(
+                        detailed=True, volume_id=volume))
+                except errors.VbsError as exc:
+                    done.append(exc)
+                finally:
+                    done[0].set()
+            done[0].wait()
+            if len(done) > 1:
+                raise done[1]
+            records.setdefault(parent.backup_id, record)
+        except errors.VbsError as exc:
+            if not run.stopped:  # else: interrupted
+                _fail(parent, 'the backups that depend on it could not be '
+                              'listed: %s' % exc, exc)
+    list(concurrency.ordered_map(learn, parents, run.parallel,
+                                 stop=run.stopping,
+                                 skipped=lambda parent: None))
+    return records
 
 
 def _elsewhere(step):

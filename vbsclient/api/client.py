@@ -76,7 +76,7 @@ class BackupClient(lookups.Lookups):
             interface, region_name, endpoint_override))
         self._pipeline = None  # None: each call is a run of its own
         self._deadline = None  # the pipeline's now() by which to give up
-        # What a run found out about its endpoint (_serves_backups).
+        # What a run learnt of its endpoint (answers.explain_404).
         self._facts = {}
 
     @property
@@ -85,10 +85,6 @@ class BackupClient(lookups.Lookups):
         the override, the API version).
         """
         return self._place.where
-
-    retries = property(lambda self: self.settings.retries)
-    connect_timeout = property(lambda self: self.settings.connect_timeout)
-    read_timeout = property(lambda self: self.settings.read_timeout)
 
     def configured(self, retries=None, connect_timeout=None,
                    read_timeout=None):
@@ -112,14 +108,10 @@ class BackupClient(lookups.Lookups):
         return other
 
     @property
-    def pipeline(self):
-        """The run's pipeline this copy is bound to, or None."""
-        return self._pipeline
-
-    @property
     def budget(self):
         """Seconds one request (or one backup of a bulk delete) may take."""
-        return BUDGET_IN_ATTEMPTS * (self.connect_timeout + self.read_timeout)
+        return BUDGET_IN_ATTEMPTS * (self.settings.connect_timeout
+                                     + self.settings.read_timeout)
 
     def check_endpoint(self):
         """Find the endpoint now; raise ConfigurationError if none works.
@@ -164,7 +156,7 @@ class BackupClient(lookups.Lookups):
             answer = client._request('GET', path)
         except errors.ApiError as exc:
             if exc.status_code == 404 and not isinstance(exc, errors.NotFound):
-                raise client._explain_404(exc)
+                raise answers.explain_404(exc, client._request, client._facts)
             raise
         return answers.field(answer, answers.document(answer), 'backup',
                              dict)
@@ -223,33 +215,3 @@ class BackupClient(lookups.Lookups):
                 and not isinstance(error, errors.NotSent):
             raise errors.Unconfirmed(error, final.retries_left)
         raise error
-
-    def _explain_404(self, exc):
-        """A 404 whose body is not the API's own "not found": NotFound if
-        the endpoint serves backups, else an error that says it looks
-        wrong.
-        """
-        if self._serves_backups():
-            return exc.with_hint(None, errors.NotFound)
-        return exc.with_hint(
-            'the VBS endpoint does not look like the backup API (a backup '
-            'list there fails too): check the VBS endpoint')
-
-    def _serves_backups(self):
-        """List one backup; True if the answer is the API's own list.
-
-        Asked like any request of the run (its limits, stop and deadline),
-        and remembered for the run only, never for the client's lifetime.
-        """
-        known = self._facts.get('serves_backups')
-        if known is None:
-            try:
-                answer = self._request('GET', 'backups', params={'limit': 1})
-                answers.records(answer, answers.document(answer), 'backups')
-                known = True
-            except errors.ApiError:
-                known = False
-            except errors.VbsError:
-                return False  # no answer: unknown, asked again later
-            self._facts['serves_backups'] = known
-        return known

@@ -126,8 +126,8 @@ class BulkDelete:
         else:
             self._chains().delete(held)
             if wait:
-                self._wait_until_gone(
-                    [o for o in held if o.result is Result.DELETED])
+                wait_until_gone(self.run_context, [
+                    o for o in held if o.result is Result.DELETED])
         for outcome in held:
             yield self._reported(outcome)
 
@@ -225,19 +225,18 @@ class BulkDelete:
                                  ours=self._claims.__contains__,
                                  force=self.force, known=self.listed)
 
-    def _wait_until_gone(self, outcomes):
-        """Wait until each accepted delete has completed: gone is
-        success; error_deleting, or still there when the run's timeout
-        runs out, is that backup's failure.
-        """
-        if not outcomes:
-            return
-        run = self.run_context
-        waited = waiter.until_gone(
-            run, [o.backup_id for o in outcomes],
-            on_round=lambda left: run.progress.waiting(len(left)))
-        for outcome in outcomes:
-            end = waited.ends.get(outcome.backup_id) or settle.not_gone(
-                run.stopped, waited.pending.get(outcome.backup_id)
-                or outcome.status, run.timeout)
-            outcome.settle(end)
+
+def wait_until_gone(run, outcomes):
+    """Wait until each accepted delete has completed: gone is success;
+    error_deleting, or still there when the run's timeout runs out, is
+    that backup's failure.
+    """
+    if not outcomes:
+        return
+    waited = waiter.until_gone(
+        run, [o.backup_id for o in outcomes],
+        on_round=lambda left: run.progress.waiting(len(left)))
+    for outcome in outcomes:
+        outcome.settle(waited.ends.get(outcome.backup_id) or settle.not_gone(
+            run.stopped, waited.pending.get(outcome.backup_id)
+            or outcome.status, run.timeout))
