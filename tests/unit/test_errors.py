@@ -139,12 +139,3 @@ def test_each_status_of_the_spec_tells_what_to_do(client, cloud, status,
     err = delete_error(client, cloud, status_code=status, text='')
     assert advice in str(err)
     assert '(HTTP %d' % status in str(err)
-
-
-def test_connection_failure_is_a_transport_error(client, cloud):
-    import requests
-    cloud.get(backup_url(BACKUP), exc=requests.exceptions.ConnectionError(
-        'connection refused'))
-    with pytest.raises(errors.TransportError) as info:
-        client.get(BACKUP)
-    assert 'connection refused' in str(info.value)
