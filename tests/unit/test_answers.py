@@ -15,6 +15,8 @@ the API's.
 """
 
 import json
+import threading
+import time
 
 import pytest
 import requests
@@ -136,3 +138,24 @@ def test_a_404_is_probed_once_a_run():
         assert isinstance(answers.explain_404(foreign, request, facts),
                           errors.NotFound)
     assert asked == ['backups']
+
+
+def test_backups_that_meet_a_404_together_share_one_probe():
+    asked = []
+
+    def request(method, path, params=None):
+        asked.append(path)
+        time.sleep(0.2)  # the others meet their 404 meanwhile
+        return answer(404, b'{"error_msg": "No such API."}')
+    facts = {}
+    foreign = errors.ApiError(404, 'No such API.')
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(
+        answers.explain_404(foreign, request, facts))) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert asked == ['backups']
+    assert len(found) == 5 and not any(
+        isinstance(e, errors.NotFound) for e in found)

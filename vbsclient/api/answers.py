@@ -17,6 +17,7 @@ checked to be the API's own.
 """
 
 import json
+import threading
 import urllib.parse
 
 from vbsclient.api import errors
@@ -119,16 +120,19 @@ def explain_404(error, request, facts):
 
 
 def _serves_backups(request, facts):
-    """List one backup; True if the answer is the API's own list."""
-    known = facts.get('serves_backups')
-    if known is None:
-        try:
-            answer = request('GET', 'backups', params={'limit': 1})
-            records(answer, document(answer), 'backups')
-            known = True
-        except errors.ApiError:
-            known = False
-        except errors.VbsError:
-            return False  # no answer: unknown, asked again later
-        facts['serves_backups'] = known
-    return known
+    """List one backup; True if the answer is the API's own list. One
+    probe at a time: the backups that meet a 404 together wait for it.
+    """
+    with facts.setdefault('probe', threading.Lock()):
+        known = facts.get('serves_backups')
+        if known is None:
+            try:
+                answer = request('GET', 'backups', params={'limit': 1})
+                records(answer, document(answer), 'backups')
+                known = True
+            except errors.ApiError:
+                known = False
+            except errors.VbsError:
+                return False  # no answer: unknown, asked again later
+            facts['serves_backups'] = known
+        return known
