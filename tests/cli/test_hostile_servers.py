@@ -508,9 +508,9 @@ def test_endless_empty_pages_end_with_a_clear_error(cloud):
 def test_paging_stops_after_a_bound(cloud, monkeypatch):
     # A next link whose query changes for ever, pages never empty: the
     # bound (10000 pages) is lowered to keep the test short.
-    from vbsclient.api import client as api_client
     from vbsclient.api import errors
-    monkeypatch.setattr(api_client, 'MAX_PAGES', 30, raising=False)
+    from vbsclient.api import paging
+    monkeypatch.setattr(paging, 'MAX_PAGES', 30)
     cloud.page_size = 1
     for n in range(100):
         cloud.add_backup('page-%d' % n)
