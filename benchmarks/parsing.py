@@ -12,7 +12,7 @@
 
 """Error bodies are parsed in linear time, hostile or not.
 
-vbsclient.api.errors.parse_body over pages that made earlier regular
+vbsclient.api.error_bodies.parse_body over pages that made earlier regular
 expressions quadratic (unclosed tags, repeated), at sizes N, 2N and 4N
 up to the 64 KiB that is ever parsed, next to a kind page of the same
 size: each row prints the time at each size as a ratio to the time at
@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from vbsclient.api import errors  # noqa: E402
+from vbsclient.api import error_bodies  # noqa: E402
 
 SIZES = (16 * 1024, 32 * 1024, 64 * 1024)
 MOST_RATIO = 6.0
@@ -50,7 +50,7 @@ def seconds(body, repeat):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        errors.parse_body(body)
+        error_bodies.parse_body(body)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

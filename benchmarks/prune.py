@@ -44,6 +44,7 @@ import urllib.parse
 import common
 from tests.cli.fake_cloud import FakeCloud
 from vbsclient.api import retention
+from vbsclient.api import retention_rules
 
 RULES = ['--keep-daily', '3', '--keep-weekly', '2']
 PRUNE = ['vbs', 'backup', 'prune', '--dry-run', '-f', 'value', '-c',
@@ -150,10 +151,10 @@ def main():
         records = [cloud.shown(b) for b in cloud.backups.values()]
 
     planner = []
+    rules = retention_rules.Rules(daily=3, weekly=2)
     for _ in range(args.repeat):
         start = time.perf_counter()
-        decisions = retention.plan(records, retention.Rules(daily=3,
-                                                            weekly=2))
+        decisions = retention.plan(records, rules)
         planner.append(time.perf_counter() - start)
     doomed = sum(d.action == retention.DELETE for d in decisions)
 

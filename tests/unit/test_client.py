@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The requests the client sends, and ID safety."""
+"""The requests the client sends for its verbs, and how it binds to a run."""
 
 import importlib.metadata
 

@@ -21,7 +21,7 @@ from tests.unit.conftest import VOLUMES_URL
 from tests.unit.deleting import chain_ids
 from tests.unit.deleting import FakeClock
 from vbsclient.api import pruning
-from vbsclient.api import retention
+from vbsclient.api import retention_rules
 from vbsclient.api import run as runs
 
 OLD, MIDDLE, NEW = chain_ids(3, 70)
@@ -41,7 +41,7 @@ def records(*extra):
 def prune(client, dry_run=False):
     clock = FakeClock()
     run = runs.Run(client, parallel=2, sleep=clock.sleep, clock=clock)
-    return pruning.Prune(run, retention.Rules(last=1), dry_run=dry_run)
+    return pruning.Prune(run, retention_rules.Rules(last=1), dry_run=dry_run)
 
 
 def by_id(rows):

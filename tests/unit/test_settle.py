@@ -24,7 +24,6 @@ import itertools
 import pytest
 
 from vbsclient.api import errors
-from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import settle
 
@@ -211,15 +210,3 @@ def test_a_parent_the_stop_kept():
     refused_once = settle.parent_interrupted(False, REFUSED)
     assert refused_once.result is Result.FAILED
     assert 'interrupted before it was sent again' in refused_once.reason
-
-
-def test_an_outcome_records_an_end_and_keeps_an_earlier_request_id():
-    outcome = Outcome(argument='b1')
-    outcome.settle(settle.deleted('req-ok', None, None, PLAIN))
-    outcome.settle(settle.not_gone(True, None, 30))
-    assert (outcome.result, outcome.request_id) == (Result.DELETED,
-                                                    'req-ok')
-    outcome.hold()
-    assert (outcome.held, outcome.blocked_by_dependents) == (True, True)
-    outcome.settle(settle.deleted(None, REFUSED, None, PLAIN))
-    assert (outcome.held, outcome.blocked_by_dependents) == (False, True)

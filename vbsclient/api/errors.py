@@ -76,8 +76,6 @@ _SPACES = re.compile(r'\s+')
 _BACKUP_NOT_FOUND = re.compile(r'\bbackup\b.{0,100}\bcould not be found',
                                re.I)
 MAX_MESSAGE = 300
-# Kept importable from here for benchmarks/parsing.py.
-parse_body = error_bodies.parse_body
 
 
 class VbsError(Exception):

@@ -62,7 +62,7 @@ _UNACCOUNTED.settle(settle.not_attempted(
 
 
 class Prune:
-    """A prune in a run (vbsclient.api.run.Run) by retention.Rules."""
+    """A prune in a run (vbsclient.api.run.Run) by retention_rules.Rules."""
 
     def __init__(self, run, rules, dry_run=False):
         self.run_context = run

@@ -58,12 +58,6 @@ NO_TIME = 'no usable time'
 NO_VOLUME = 'no volume'
 SKIPPED = (NOT_AVAILABLE, NO_TIME, NO_VOLUME)
 
-# The rules, kept importable from here for prune's CLI (vbsclient.osc.prune)
-# and benchmarks/prune.py.
-Rules = retention_rules.Rules
-parse_count = retention_rules.parse_count
-parse_duration = retention_rules.parse_duration
-
 _UTC = datetime.timezone.utc
 _EARLIEST = datetime.datetime.min.replace(tzinfo=_UTC)
 

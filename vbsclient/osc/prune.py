@@ -23,6 +23,7 @@ from vbsclient.api import errors
 from vbsclient.api.outcome import Result
 from vbsclient.api import pruning
 from vbsclient.api import retention
+from vbsclient.api import retention_rules
 from vbsclient.api import text as safe_text
 from vbsclient.osc import base
 from vbsclient.osc import hints
@@ -83,7 +84,7 @@ class PruneBackup(base.VbsCommand, command.Lister):
                     'incremental backups a planned backup must outlive')
 
     def run_command(self, parsed_args):
-        rules = retention.Rules(
+        rules = retention_rules.Rules(
             within=parsed_args.keep_within,
             **{rule: getattr(parsed_args, 'keep_' + rule)
                for rule in self.RULES})
@@ -164,13 +165,13 @@ def _reason(row):
 
 def _count(text):
     try:
-        return retention.parse_count(text)
+        return retention_rules.parse_count(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
 
 
 def _duration(text):
     try:
-        return retention.parse_duration(text)
+        return retention_rules.parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
