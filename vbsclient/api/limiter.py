@@ -23,20 +23,23 @@ So the default measures what it gets. What a run wants is the rate at
 which answers come (backups deleted a second), and the fewest requests in
 flight that reach it: more only queue at the server, and slow it for
 everyone else. The run measures the rate at each number it tries, a
-round at a time (BBR's delivery rate: for each answer, the answers that
-came while it was out, over its time; the median of a round's answers):
+round at a time (vbsclient.api.rounds):
 
 - the first answer is not a measurement: it carries one-off costs (a
   new connection, the server checking a token it has not seen: 0.6 s
   instead of 0.07 s, measured). It is sent alone: 4 first requests at
   once would each make the server check the token;
-- then one request at a time, the baseline; then 4, 8, 16, 32, doubling
-  while doubling pays: while the rate grows by at least 15 % (more than
-  a round's noise). A server that works one request at a time gives the
-  same rate, or less, whatever is in flight: more only queue there, so
-  the run stays at one. (A rule that climbed while the rate merely did
-  not fall went up to 8 or 32 there, at a cost of 10 to 20 % of the wall
-  time.)
+- then 4, 16, 32: four times as many while that pays, that is while the
+  rate grows by at least 15 % (more than a round's noise). Behind
+  latency each round takes about one answer's time, so a run that is
+  not held by its server is at 32 after three rounds (the climb by
+  doubling from one at a time took six, and cost 200 deletes behind
+  50 ms twice the time of --parallel 32);
+- if the climb stops at its first step (16 no better than 4), one
+  request at a time is measured too: a server that works one request
+  at a time gives the same rate, or less, whatever is in flight, and
+  the run goes back to one. More in flight cost such a server little
+  rate for a round (its answers only wait longer);
 - then it settles on the fewest in flight that no more in flight beat by
   15 %. A number's rate is the median of its latest five rounds. After
   eight rounds it tries the next number up or down, in turn, and moves
@@ -52,7 +55,7 @@ have a queue: the fastest answer then includes the queue. Latency rules
 (TCP Vegas, Netflix's concurrency-limits) stop as soon as answers slow
 down, even where the rate still grows; loss rules (AIMD) never stop
 against a server that answers every request. A throughput hill-climb
-over powers of two needs no model of the server, only the rate.
+needs no model of the server, only the rate.
 
 Throttling (429, 413, or a 503 with Retry-After: see
 vbsclient.api.verdict) is the server saying "slower", not "fewer": like
@@ -69,27 +72,21 @@ to 0.2 requests a second.
 An explicit --parallel N is a FixedLimit: N in flight, whatever happens.
 """
 
-import collections
 import logging
-import statistics
 import threading
 import time
 
+from vbsclient.api.rounds import GAIN
+from vbsclient.api.rounds import Rounds
 from vbsclient.api.verdict import Verdict
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
-# Where growth starts, after the round at one.
-INITIAL = 4
+# Where the climb starts, after the first answer; each step multiplies.
+INITIAL = 8
+CLIMB = 2
 MIN_ROUND = 4     # answers per round, at the least
-# More in flight must buy this much more rate, or it only queues at the
-# server. A round's rate is noisy (at 1 in flight on the local cloud's
-# eventlet API, rounds ranged from 0.8 to 1.3 times their median): a
-# number's rate is the median of its latest rounds, and a gain smaller
-# than this is not taken for one.
-GAIN = 1.15
-REMEMBERED = 5    # rounds per number whose median is its rate
 PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
 PROBE_EVERY_MOST = 64  # each try that does not pay doubles the wait
 THROTTLE_BACKOFF = 0.7
@@ -151,6 +148,56 @@ class FixedLimit(_Gate):
             self._condition.notify()
 
 
+class RateCap:
+    """Throttling's answer: a cap on the sending rate, 70 % of what got
+    through (cut once a window), rising by a tenth each round delivered
+    without throttling; and a hold of every request for as long as a
+    Retry-After says. The adaptive limit's; its caller holds the lock.
+    """
+
+    def __init__(self):
+        self.next_send = 0.0    # the cap's, and Retry-After's, hold
+        self.max_rate = None    # answers per second; None: no cap
+        self._cut_at = 0        # tickets sent at the last cut
+
+    def hold(self, now):
+        return self.next_send - now
+
+    def sent(self, now):
+        if self.max_rate:
+            self.next_send = now + 1 / self.max_rate
+
+    def throttled(self, now, number, retry_after, sent, got_through):
+        """A throttled answer to ticket `number`; True if it cuts."""
+        # Every throttled answer holds every request as it says...
+        self.next_send = max(self.next_send, now + (retry_after or 0))
+        if number <= self._cut_at:
+            # ...but the rate is cut once a window, as TCP does once a
+            # round trip: the answers to requests sent before the last
+            # cut tell of the rate before it.
+            return False
+        self._cut_at = sent
+        rate = got_through or 1.0
+        self._set(max(0.1, THROTTLE_BACKOFF * min(
+            rate, self.max_rate or rate)), 'the server is throttling')
+        return True
+
+    def delivered(self, got_through):
+        """A round without throttling: the cap rises, and goes once it
+        is far above what gets through (it no longer binds).
+        """
+        if self.max_rate:
+            raised = self.max_rate * RATE_RECOVERY
+            self._set(None if raised > CAP_LIFTED * got_through else raised,
+                      'a round without throttling')
+
+    def _set(self, rate, reason):
+        if rate != self.max_rate:
+            LOG.debug('VBS requests a second: at most %s (%s)',
+                      'any' if rate is None else '%.1f' % rate, reason)
+            self.max_rate = rate
+
+
 class AdaptiveLimit(_Gate):
     """Between 1 and `maximum` requests in flight, adapted as above."""
 
@@ -158,103 +205,63 @@ class AdaptiveLimit(_Gate):
         super().__init__(clock)
         self.maximum = maximum
         self.limit = 1
-        self._next_send = 0.0    # the rate cap's, and Retry-After's, hold
-        self._max_rate = None    # answers per second; None: no cap
-        self._cut_at = 0         # requests sent (by _sent) at the last cut
-        self._last_rate = None   # of the last round, or the last answer
-        self._delivered = 0      # answers so far
-        self._sent = 0           # requests so far
-        self._round_from = 0     # the first request (by _sent) of a round
-        self._round_samples = []  # delivery rates of this round's answers
-        self._rates = {}         # number in flight -> its latest rounds' rates
+        self.rounds = Rounds()
+        self.cap = RateCap()
         self._phase = self._cold
+        self._climbed_from = None  # the number below, in the climb
+        self._looked_again = False  # a second round at the climb's top
         self._settled = None     # the number a probe returns to
         self._rounds_settled = 0  # since the last probe
         self._probe_every = PROBE_EVERY
         self._probe_up = True    # the next probe's direction
 
     def _wait(self, now):
-        hold = self._next_send - now
+        hold = self.cap.hold(now)
         if hold > 0:
             return hold
         return 0 if self._in_flight < self.limit else None
 
     def _ticket(self, now):
-        self._sent += 1
-        if self._max_rate:
-            self._next_send = now + 1 / self._max_rate
-        return now, self._delivered, self._sent
+        self.cap.sent(now)
+        return now, self.rounds.ticket(now), self._in_flight
 
     def release(self, ticket, judgement=None):
         """The request of `ticket` (what acquire returned) ended as
         `judgement` says (a vbsclient.api.verdict.Judgement; None: it was
-        never judged). Only an answer delivers: a fault, or no answer,
-        says nothing of the server's throughput, and only throttling
-        slows the run.
+        never judged). Only an answer to the request itself is measured:
+        a fault, no answer, or a 401 (a token that a retry renews) says
+        nothing of the server's throughput; only throttling slows the
+        run.
         """
         now = self.clock()
-        started, delivered_before, number = ticket
+        started, number, in_flight = ticket
         verdict = judgement.verdict if judgement else None
         with self._condition:
             self._in_flight -= 1
             if verdict is Verdict.THROTTLED:
                 self._throttled(now, number, judgement.retry_after)
-            elif judgement is not None and judgement.answered \
-                    and verdict is not Verdict.FAULT:
-                self._answered(now, started, delivered_before, number)
+            elif verdict in (Verdict.SUCCESS, Verdict.FINAL) \
+                    and judgement.answered:
+                self.rounds.answered(now, number, started, in_flight)
+                if self.rounds.measured >= self._round_size():
+                    self._end_round(now)
             # Wake only as many as may send now: with 32 threads waiting
             # and one in flight, waking them all for every answer costs
             # the CPU a server on the same machine needs (0.17 s for 200
             # requests, measured). A hold wakes its waiters by timeout.
             self._condition.notify(max(1, self.limit - self._in_flight))
 
-    def _answered(self, now, started, delivered_before, number):
-        latency = max(now - started, 1e-6)
-        self._delivered += 1
-        sample = (self._delivered - delivered_before) / latency
-        if self._last_rate is None:
-            self._last_rate = sample
-        # A round measures only requests sent since it began: those sent
-        # before went out under another number.
-        if number > self._round_from:
-            self._round_samples.append(sample)
-        if len(self._round_samples) >= self._round_size():
-            self._end_round()
-
     def _throttled(self, now, number, retry_after):
-        # Every throttled answer holds every request as it says...
-        self._next_send = max(self._next_send, now + (retry_after or 0))
-        if number <= self._cut_at:
-            # ...but the rate is cut once a window, as TCP does once a
-            # round trip: the answers to requests sent before the last
-            # cut tell of the rate before it.
-            return
-        self._cut_at = self._sent
-        rate = self._last_rate or 1.0
-        self._cap(max(0.1, THROTTLE_BACKOFF * min(
-            rate, self._max_rate or rate)), 'the server is throttling')
-        # Rates measured before say nothing of a capped run.
-        self._rates.clear()
-        self._change(max(1, self.limit // 2), 'the server is throttling')
-        self._settle(self.limit)
+        if self.cap.throttled(now, number, retry_after, self.rounds.sent,
+                              self.rounds.got_through):
+            # Rates measured before say nothing of a capped run.
+            self.rounds.forget()
+            self._change(max(1, self.limit // 2), 'the server is throttling')
+            self._settle(self.limit)
 
-    def _cap(self, rate, reason):
-        if rate != self._max_rate:
-            LOG.debug('VBS requests a second: at most %s (%s)',
-                      'any' if rate is None else '%.1f' % rate, reason)
-            self._max_rate = rate
-
-    def _end_round(self):
-        # The median: one answer's luck does not move it.
-        rate = self._last_rate = statistics.median(self._round_samples)
-        self._round_samples = []
-        self._round_from = self._sent
-        if self._max_rate:
-            # Delivered without throttling: the cap rises, and goes once
-            # it is far above what is delivered (it no longer binds).
-            raised = self._max_rate * RATE_RECOVERY
-            self._cap(None if raised > CAP_LIFTED * rate else raised,
-                      'a round without throttling')
+    def _end_round(self, now):
+        rate = self.rounds.end(now)
+        self.cap.delivered(self.rounds.got_through)
         self._phase(rate)
 
     # -- the phases: each takes the rate of the round just ended --------------
@@ -265,25 +272,46 @@ class AdaptiveLimit(_Gate):
         return max(self.limit, MIN_ROUND)
 
     def _cold(self, rate):
-        self._phase = self._climbing  # the next round: one at a time
+        self._phase = self._climbing
+        self._change(min(INITIAL, self.maximum), 'starting', rate)
 
     def _climbing(self, rate):
         """Double while doubling pays; then settle."""
-        before = self._rate_at(self.limit // 2) if self.limit > 1 else None
-        self._remember(rate)
-        if self.limit == 1:
-            self._change(min(INITIAL, self.maximum), 'starting')
-        elif (rate < GAIN * (before or self._rate_at(1))
-                or self.limit >= self.maximum):
-            self._settle(self._fewest_for_the_best(), 'settled')
+        below = self._climbed_from
+        if below is None:  # the burst after the first answer
+            rate = self.rounds.burst_rate or rate
+        self.rounds.remember(self.limit, rate)
+        if self.limit < self.maximum and (
+                below is None or self.rounds.rate_at(self.limit)
+                >= GAIN * self.rounds.rate_at(below)):
+            self._climbed_from, self._looked_again = self.limit, False
+            self._change(min(self.maximum, self.limit * CLIMB), 'starting',
+                         rate)
+            return
+        if not self._looked_again and below is not None \
+                and rate > self.rounds.rate_at(below):
+            # It grew, by less than GAIN. A number's first round starts
+            # with a burst, and reads low where the burst's answers waited
+            # for it to go out: one round more before the climb ends here.
+            self._looked_again = True
+            return
+        fewest = self.rounds.fewest_for_the_best()
+        if fewest < self.maximum and self.rounds.rate_at(1) is None:
+            # Below the top, fewer may do as well: one at a time, once.
+            self._phase = self._one_at_a_time
+            self._change(1, 'measuring one at a time', rate)
         else:
-            self._change(min(self.maximum, self.limit * 2), 'starting')
+            self._settle(fewest, 'settled', rate)
+
+    def _one_at_a_time(self, rate):
+        self.rounds.remember(self.limit, rate)
+        self._settle(self.rounds.fewest_for_the_best(), 'settled', rate)
 
     def _steady(self, rate):
-        self._remember(rate)
+        self.rounds.remember(self.limit, rate)
         if self.limit != self._settled:  # a probe's round
             before = self._settled
-            self._settle(self._fewest_for_the_best(), 'steady')
+            self._settle(self.rounds.fewest_for_the_best(), 'steady', rate)
             # A neighbour that did not pay is tried again later and later:
             # each try costs, most of all where one at a time is best.
             self._probe_every = (
@@ -292,24 +320,9 @@ class AdaptiveLimit(_Gate):
             return
         self._rounds_settled += 1
         if self._rounds_settled >= self._probe_every:
-            self._change(self._neighbour(), 'probing')
+            self._change(self._neighbour(), 'probing', rate)
 
     # -- helpers --------------------------------------------------------------
-
-    def _remember(self, rate):
-        self._rates.setdefault(
-            self.limit, collections.deque(maxlen=REMEMBERED)).append(rate)
-
-    def _rate_at(self, limit):
-        """The median of the latest rounds at `limit` (None: not tried)."""
-        rounds = self._rates.get(limit)
-        return statistics.median(rounds) if rounds else None
-
-    def _fewest_for_the_best(self):
-        """The fewest in flight that more would not beat by GAIN."""
-        rates = {n: self._rate_at(n) for n in self._rates}
-        best = max(rates.values())
-        return min(n for n, rate in rates.items() if rate * GAIN >= best)
 
     def _neighbour(self):
         """The next number up and the next down, in turn."""
@@ -318,16 +331,15 @@ class AdaptiveLimit(_Gate):
             return self.limit // 2
         return min(self.maximum, self.limit * 2)
 
-    def _settle(self, limit, reason=None):
+    def _settle(self, limit, reason=None, rate=None):
         if reason:
-            self._change(limit, reason)
+            self._change(limit, reason, rate)
         self._settled = self.limit
         self._rounds_settled = 0
         self._phase = self._steady
 
-    def _change(self, limit, reason):
+    def _change(self, limit, reason, rate=None):
         if limit != self.limit:
             LOG.debug('VBS requests in flight: %d -> %d (%s; %.1f answers '
-                      'a second)', self.limit, limit, reason,
-                      self._last_rate or 0.0)
+                      'a second)', self.limit, limit, reason, rate or 0.0)
             self.limit = limit
