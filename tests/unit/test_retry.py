@@ -10,24 +10,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Retries: back-off with jitter, Retry-After, budgets, re-authentication,
-and what a cut-off attempt means for a DELETE.
+"""retry.py: back-off with jitter, Retry-After, and the pauses between
+a run's attempts (retry.Pauses). The retry loop itself is the pipeline's:
+tests/unit/test_pipeline.py.
 """
 
 import email.utils
+import threading
+import time
 
 import pytest
-import requests
-import urllib3
 
-from tests.unit.conftest import A
-from tests.unit.conftest import AUTH_URL
-from tests.unit.conftest import B
-from tests.unit.conftest import backup_url
-from tests.unit.conftest import vbs_calls
-from vbsclient.api import errors
-from vbsclient.api import guards
-from vbsclient.api import pipeline
 from vbsclient.api import retry
 
 
@@ -62,210 +55,87 @@ def test_retry_after_as_an_http_date():
     assert retry.retry_after_seconds(when, now=lambda: 2000.0) == 0.0
 
 
-def test_503_bursts_are_retried_with_growing_pauses(retrying_client, cloud,
-                                                    pauses):
-    cloud.delete(backup_url(A), [{'status_code': 503}, {'status_code': 503},
-                                 {'status_code': 502, 'text': '<html/>'},
-                                 {'status_code': 202}])
-    retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 4
-    assert 0.25 <= pauses[0] <= 0.5 and 0.5 <= pauses[1] <= 1.0
-    assert 1.0 <= pauses[2] <= 2.0
+# -- the pauses between attempts (retry.Pauses) -------------------------------
+
+def highest(low, high):
+    return high
 
 
-def test_throttling_waits_as_retry_after_says_but_bounded(retrying_client,
-                                                          cloud, pauses):
-    cloud.delete(backup_url(A), [
-        {'status_code': 429, 'headers': {'Retry-After': '2'}},
-        {'status_code': 413, 'headers': {'Retry-After': '3600'}},
-        {'status_code': 202}])
-    retrying_client.delete(A)
-    assert pauses == [2.0, retry.MAX_RETRY_AFTER]
+def pauses(outcomes=()):
+    """A run's Pauses after attempts that were faults (True) or answers."""
+    made = retry.Pauses(threading.Event(), jitter=highest)
+    for fault in outcomes:
+        made.attempt_ended(answered=True, fault=fault)
+    return made
 
 
-def test_the_budget_runs_out_with_the_last_answer(retrying_client, cloud,
-                                                  pauses):
-    cloud.delete(backup_url(A), status_code=503, json={
-        'serviceUnavailable': {'message': 'busy'}})
-    with pytest.raises(errors.ApiError) as info:
-        retrying_client.delete(A)
-    assert info.value.status_code == 503
-    assert len(vbs_calls(cloud)) == 4  # 1 + 3 retries
-    assert not isinstance(info.value, errors.Unconfirmed)
+def timed(call):
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
 
 
-def test_no_retry_for_answers_that_would_not_change(retrying_client, cloud,
-                                                    pauses):
-    cloud.delete(backup_url(A), status_code=400, json={'badRequest': {
-        'message': 'no'}})
-    with pytest.raises(errors.ApiError):
-        retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 1 and pauses == []
+def far():
+    return time.monotonic() + 60
 
 
-def test_a_refused_connection_is_retried_and_certain(retrying_client,
-                                                     cloud, pauses):
-    refused = requests.exceptions.ConnectionError(
-        urllib3.exceptions.NewConnectionError(None, 'refused'))
-    cloud.delete(backup_url(A), [{'exc': refused}, {'status_code': 404}])
-    with pytest.raises(errors.ApiError) as info:
-        retrying_client.delete(A)
-    # Never reached a server: the 404 is certain.
-    assert type(info.value) is errors.ApiError
-    assert info.value.status_code == 404
-
-
-@pytest.mark.parametrize('failure', [
-    requests.exceptions.ReadTimeout('read timed out'),
-    requests.exceptions.ConnectionError('Connection aborted: reset by peer'),
+@pytest.mark.parametrize('outcomes, works', [
+    ((), False),                        # nothing known yet
+    ((False,) * 20, True),
+    ((False,) * 16 + (True,) * 4, True),   # a fifth faults: passing ones
+    ((False,) * 15 + (True,) * 5, False),  # a quarter: not working
+    ((True,) * 20, False),              # an outage
+    ((True,) * 20 + (False,) * 20, True),  # the latest 20 count
 ])
-def test_a_cut_off_attempt_makes_a_later_answer_uncertain(
-        retrying_client, cloud, pauses, failure):
-    cloud.delete(backup_url(A), [{'exc': failure}, {'status_code': 404}])
-    with pytest.raises(errors.Unconfirmed) as info:
-        retrying_client.delete(A)
-    assert info.value.cause.status_code == 404
+def test_the_server_works_while_few_of_the_latest_attempts_fault(outcomes,
+                                                                 works):
+    assert pauses(outcomes).server_works is works
 
 
-def test_gateway_timeouts_are_uncertain(retrying_client, cloud, pauses):
-    cloud.delete(backup_url(A), [{'status_code': 504}, {'status_code': 404}])
-    with pytest.raises(errors.Unconfirmed) as info:
-        retrying_client.delete(A)
-    assert info.value.cause.status_code == 404
+def test_a_fault_while_the_server_works_is_retried_at_once():
+    result, took = timed(lambda: pauses((False,) * 20).wait(2.0, far(),
+                                                            fault=True))
+    assert result is True and took < 0.5  # RESUME_AFTER, not 2 s
 
 
-def test_an_expired_token_is_renewed_once_and_the_run_goes_on(
-        retrying_client, cloud, pauses):
-    cloud.delete(backup_url(A), [{'status_code': 401}, {'status_code': 202}])
-    retrying_client.delete(A)
-    tokens = [r for r in cloud.request_history
-              if r.url == AUTH_URL + '/auth/tokens']
-    assert len(tokens) == 2 and len(vbs_calls(cloud)) == 2
-    assert pauses == []  # keystoneauth's re-authentication, no back-off
+def test_a_fault_while_the_server_does_not_work_waits_its_back_off():
+    result, took = timed(lambda: pauses((True,) * 20).wait(0.3, far(),
+                                                           fault=True))
+    assert result is True and took >= 0.3
 
 
-def test_nothing_is_sent_after_a_stop(retrying_client, cloud, pauses):
-    cloud.delete(backup_url(A), status_code=503)
-    stopped = pipeline.Pipeline()
-    stopped.stop()
-    with pytest.raises(errors.Interrupted):
-        retrying_client.bound(pipeline=stopped).delete(A)
-    assert len(vbs_calls(cloud)) == 0
-    # The stop belonged to that run: the client itself still retries.
-    with pytest.raises(errors.ApiError):
-        retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 4
+def test_a_back_off_ends_soon_after_another_request_gets_an_answer():
+    run = pauses((True,) * 20)
+    threading.Timer(0.2, run.attempt_ended, (True, False)).start()
+    result, took = timed(lambda: run.wait(10.0, far(), fault=True))
+    # The answer at 0.2 s, then at most FIRST_DELAY / 2 more.
+    assert result is True and took < 0.2 + retry.FIRST_DELAY / 2 + 0.3
 
 
-def test_a_stop_ends_retries(retrying_client, cloud, pauses):
-    run = pipeline.Pipeline()
-
-    def stopped_meanwhile(request, context):
-        run.stop()  # as Ctrl-C while this one is on its way
-        context.status_code = 503
-        return ''
-    cloud.delete(backup_url(A), text=stopped_meanwhile)
-    with pytest.raises(errors.ApiError) as info:
-        retrying_client.bound(pipeline=run).delete(A)
-    assert info.value.status_code == 503
-    assert len(vbs_calls(cloud)) == 1
+def test_throttlings_pause_runs_its_course_whatever_else_is_answered():
+    run = pauses((False,) * 20)
+    threading.Timer(0.05, run.attempt_ended, (True, False)).start()
+    result, took = timed(lambda: run.wait(0.3, far(), fault=False))
+    assert result is True and took >= 0.3
 
 
-def test_a_malformed_retry_after_is_ignored_not_fatal(retrying_client, cloud,
-                                                      pauses):
-    cloud.delete(backup_url(A), [
-        {'status_code': 429, 'headers': {'Retry-After': '\u00b2'}},
-        {'status_code': 202, 'headers': {'Retry-After': '\u00b2'}}])
-    retrying_client.delete(A)
-    assert len(vbs_calls(cloud)) == 2
-    assert 0.25 <= pauses[0] <= 0.5  # a back-off, as without the header
+def test_a_pause_ends_at_the_stop_and_never_runs_past_the_deadline():
+    stop = threading.Event()
+    run = retry.Pauses(stop, jitter=highest)
+    threading.Timer(0.1, lambda: (stop.set(), run.wake())).start()
+    result, took = timed(lambda: run.wait(10.0, far(), fault=False))
+    assert result is False and took < 2
+    # A pause that would end past the deadline is not begun.
+    result, took = timed(lambda: pauses().wait(
+        5.0, time.monotonic() + 1, fault=True))
+    assert result is False and took < 0.1
 
 
-def test_a_503_with_retry_after_waits_as_told(retrying_client, cloud,
-                                              pauses):
-    cloud.delete(backup_url(A), [
-        {'status_code': 503, 'headers': {'Retry-After': '3'}},
-        {'status_code': 202}])
-    retrying_client.delete(A)
-    assert pauses == [3.0]
-
-
-def test_an_unexpected_error_is_the_requests_failure_and_frees_its_slot(
-        retrying_client, cloud, monkeypatch):
-    from vbsclient.api import transport
-
-    def broken(*args, **kwargs):
-        raise KeyError('surprise')
-    monkeypatch.setattr(transport, 'send', broken)
-    from vbsclient.api import limiter
-    run = pipeline.Pipeline(limiter.FixedLimit(1))
-    client = retrying_client.bound(pipeline=run)
-    for _ in range(3):  # one slot: a slot kept would hang the second
-        with pytest.raises(errors.VbsError, match='unexpected error'):
-            client.delete(A)
-
-
-def test_timeouts_are_passed_to_every_request(retrying_client, cloud):
-    cloud.delete(backup_url(A), status_code=202)
-    retrying_client.configured(connect_timeout=3, read_timeout=7).delete(A)
-    assert cloud.last_request.timeout == (3, 7)
-
-
-def test_a_401_for_a_token_renewed_meanwhile_is_sent_again(
-        retrying_client, cloud, pauses):
-    # Another request renewed the token while this one was on its way:
-    # this one is sent again with the new token, with no login of its own.
-    bulk_run = pipeline.Pipeline()
-    client = retrying_client.bound(pipeline=bulk_run)
-    cloud.get(backup_url(A), json={'backup': {'id': A}})
-    client.get(A)  # the first token, accepted
-
-    def renewed_meanwhile(request, context):
-        tokens = bulk_run.tokens  # as a parallel renewal does
-        tokens.generation += 1
-        tokens._tokens[tokens.generation] = guards._Token()
-        context.status_code = 401
-        return ''
-    cloud.delete(backup_url(A), [{'text': renewed_meanwhile},
-                                 {'status_code': 202}])
-    client.delete(A)
-    assert len(_tokens(cloud)) == 1 and pauses == []
-
-
-def test_an_endpoint_that_rejects_every_token_costs_three_logins(
-        retrying_client, cloud, pauses):
-    cloud.delete(backup_url(A), status_code=401, json={'error': {
-        'message': 'The request you have made requires authentication.',
-        'code': 401}})
-    bulk_run = pipeline.Pipeline()
-    client = retrying_client.bound(pipeline=bulk_run)
-    with pytest.raises(errors.ApiError) as info:
-        client.delete(A)
-    assert info.value.status_code == 401
-    assert 'requires authentication' in str(info.value)
-    # The first token, and two new ones (one alone may have met an API
-    # node with lagging token keys).
-    assert len(vbs_calls(cloud)) == 3 and len(_tokens(cloud)) == 3
-    # The run has given up: the next backup fails at once, unsent.
-    with pytest.raises(errors.RunAborted) as info:
-        client.delete(B)
-    assert 'rejects even a new token' in str(info.value)
-    assert len(vbs_calls(cloud)) == 3 and len(_tokens(cloud)) == 3
-
-
-def test_a_token_that_expires_after_working_is_renewed_every_time(
-        retrying_client, cloud, pauses):
-    bulk_run = pipeline.Pipeline()
-    client = retrying_client.bound(pipeline=bulk_run)
-    for _ in range(3):  # worked, expired, renewed: three times over
-        cloud.delete(backup_url(A), [{'status_code': 202},
-                                     {'status_code': 401},
-                                     {'status_code': 202}])
-        client.delete(A)
-        client.delete(A)
-    assert len(_tokens(cloud)) == 4
-
-
-def _tokens(cloud):
-    return [r for r in cloud.request_history
-            if r.url == AUTH_URL + '/auth/tokens']
+def test_the_delay_is_what_the_server_said_or_a_back_off_less_the_wait():
+    run = pauses()
+    assert run.delay(0, retry_after=7.0) == 7.0
+    assert run.delay(2) == 2.0  # highest of the third back-off, 1 to 2 s
+    # An attempt that waited 1.5 s for an answer it never got has spaced
+    # the attempts already: 0.5 s more, and nothing for a short back-off.
+    assert run.delay(2, waited=1.5) == 0.5
+    assert run.delay(0, waited=1.0) == 0.0

@@ -81,6 +81,7 @@ class _Attempt:
     error: Exception = None
     judgement: Judgement = None  # None: not sent
     generation: int = 0          # of the token it was sent with
+    took: float = 0.0            # seconds from its sending to its end
 
 
 class Pipeline:
@@ -101,10 +102,8 @@ class Pipeline:
         # What the run found out about its endpoint (whether it serves
         # the backup API: see client.BackupClient._serves_backups).
         self.facts = {}
-        self._jitter = jitter
+        self.pauses = retry.Pauses(self.stopping, jitter, clock)
         self._clock = clock
-        self._news = threading.Condition()
-        self._answers = 0  # HTTP answers other than faults, so far
 
     def stop(self):
         """Send nothing more; wake every wait. Safe from a signal handler
@@ -113,8 +112,7 @@ class Pipeline:
         self.stopping.set()
         self.limiter.wake()
         self.tokens.wake()
-        with self._news:
-            self._news.notify_all()
+        self.pauses.wake()
 
     @property
     def stopped(self):
@@ -139,10 +137,8 @@ class Pipeline:
             if attempt.judgement is None:
                 # Not sent (stopped, given up, out of time): what this
                 # request last met says more, if it was sent at all.
-                final = last or Final(error=attempt.error)
-                final.may_have_acted = may_have_acted
-                final.retries_left = max(0, settings.retries - retried)
-                return final
+                return _ended(last or Final(error=attempt.error),
+                              may_have_acted, settings.retries - retried)
             judgement = attempt.judgement
             # Cut off after it was sent, or a gateway's 502/504: it may
             # have been done, whatever this request ends with.
@@ -154,13 +150,14 @@ class Pipeline:
                 renewed += 1  # a new token: not a retry to count
                 continue
             if judgement.retriable and retried < settings.retries \
-                    and self._pause(self._delay(judgement, retried),
-                                    deadline, judgement.verdict):
+                    and self._pause(self.pauses.delay(
+                        retried, judgement.retry_after,
+                        judgement.verdict.value,
+                        0.0 if judgement.answered else attempt.took),
+                        deadline, judgement.verdict):
                 retried += 1
                 continue
-            last.may_have_acted = may_have_acted
-            last.retries_left = max(0, settings.retries - retried)
-            return last
+            return _ended(last, may_have_acted, settings.retries - retried)
 
     # -- one attempt ----------------------------------------------------------
 
@@ -184,11 +181,7 @@ class Pipeline:
         except Exception as exc:
             # A surprise (a library's, or ours) is this request's failure,
             # never a slot held for ever.
-            LOG.debug('unexpected error in a request', exc_info=True)
-            error = errors.VbsError('unexpected error: %s: %s' % (
-                type(exc).__name__, errors.one_line(exc)))
-            attempt = _Attempt(error=error,
-                               judgement=Judgement(Verdict.FINAL))
+            attempt = _surprise(exc)
         finally:
             self.limiter.release(ticket, attempt.judgement)
         return attempt
@@ -207,6 +200,7 @@ class Pipeline:
     def _exchange(self, place, method, path, settings, deadline, kwargs):
         generation = self.tokens.sending()
         answer = error = None
+        sent = self._clock()
         try:
             answer = transport.send(
                 place, method, path, settings.connect_timeout,
@@ -220,11 +214,10 @@ class Pipeline:
                                  judgement.verdict not in (Verdict.AUTH,
                                                            Verdict.FAULT))
             self.breaker.record(method, judgement.answered, error)
-        if judgement.answered and judgement.verdict is not Verdict.FAULT:
-            with self._news:
-                self._answers += 1
-                self._news.notify_all()
-        return _Attempt(answer, error, judgement, generation)
+        self.pauses.attempt_ended(judgement.answered,
+                                  judgement.verdict is Verdict.FAULT)
+        return _Attempt(answer, error, judgement, generation,
+                        self._clock() - sent)
 
     # -- between attempts -----------------------------------------------------
 
@@ -234,46 +227,28 @@ class Pipeline:
                              self.stopping, deadline):
             return True
         if self.tokens.exhausted:
-            self.breaker.abort('the VBS endpoint rejects even a new token: '
-                               '%s' % errors.ApiError.from_answer(
-                                   attempt.answer))
+            answer = attempt.answer
+            self.breaker.abort('the VBS endpoint rejects even a new token '
+                               '(HTTP %d %s)' % (answer.status,
+                                                 answer.reason or ''))
         return False
-
-    def _delay(self, judgement, number):
-        if judgement.verdict is Verdict.THROTTLED \
-                and judgement.retry_after is not None:
-            seconds = judgement.retry_after
-        else:
-            seconds = retry.backoff(number, self._jitter)
-        LOG.debug('retry %d of a VBS request in %.2f s (%s)', number + 1,
-                  seconds, judgement.verdict.value)
-        return seconds
 
     def _pause(self, seconds, deadline, verdict):
-        """Wait before the next attempt; False if the run stops, or the
-        pause would end past the deadline.
+        """retry.Pauses.wait: False if the run stops, or out of time."""
+        return self.pauses.wait(seconds, deadline, verdict is Verdict.FAULT)
 
-        A fault's back-off is cut short once another request gets an
-        answer: the server works again (after an outage, every request
-        would otherwise sleep out its back-off with the server idle).
-        Throttling's pause is the server's to set, and runs its course.
-        """
-        start = self._clock()
-        if start + seconds >= deadline:
-            return False
-        end = start + seconds
-        with self._news:
-            seen = self._answers
-            while not self.stopping.is_set():
-                now = self._clock()
-                if verdict is Verdict.FAULT and self._answers != seen:
-                    end = min(end, now + self._jitter(
-                        0, retry.FIRST_DELAY / 2))
-                    seen = self._answers
-                if now >= end:
-                    return True
-                self._news.wait(end - now)
-        return False
+
+def _ended(final, may_have_acted, retries_left):
+    final.may_have_acted = may_have_acted
+    final.retries_left = max(0, retries_left)
+    return final
+
+
+def _surprise(exc):
+    LOG.debug('unexpected error in a request', exc_info=True)
+    return _Attempt(error=errors.VbsError('unexpected error: %s: %s' % (
+        type(exc).__name__, errors.one_line(exc))),
+        judgement=Judgement(Verdict.FINAL))
 
 
 def _out_of_time(where=''):
