@@ -282,6 +282,7 @@ def test_format_help_says_what_happens_without_it(client, command_class):
     (['--parallel', '0', A], "'0' is not a positive integer"),
     (['--timeout', '-1', A], "'-1' is not a positive number"),
     (['--retries', '-1', A], "'-1' is not an integer of at least 0"),
+    (['--wait-interval', '0', A], "'0' is not a positive number"),
 ])
 def test_numbers_are_refused_by_their_kind(client, cloud, capsys, argv,
                                            message):
@@ -666,3 +667,14 @@ def test_api_errors_of_list_and_show_are_one_escaped_line(client, cloud):
     error, _ = run(backup.ListBackup, client, [])
     assert isinstance(error, exceptions.CommandError)
     assert '\x1b' not in str(error) and 'boom\\x1b]0;title' in str(error)
+
+
+@pytest.mark.parametrize('command_class, argv', [
+    (backup.DeleteBackup, ['--wait-interval', '0.5', A]),
+    (prune.PruneBackup, ['--wait-interval', '0.5', '--keep-last', '1'])])
+def test_the_wait_interval_is_the_runs(client, command_class, argv):
+    command = make(command_class, client)
+    parsed = command.get_parser('openstack vbs backup').parse_args(argv)
+    assert command._new_run(parsed).interval == 0.5
+    parsed = command.get_parser('openstack vbs backup').parse_args(argv[2:])
+    assert command._new_run(parsed).interval == 2.0

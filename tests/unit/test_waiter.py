@@ -15,6 +15,8 @@
 
 import collections
 
+import pytest
+
 from tests.unit.conftest import A
 from tests.unit.conftest import B
 from tests.unit.conftest import backup_url
@@ -43,7 +45,7 @@ def test_wait_returns_when_every_backup_is_gone(client, cloud):
         {'status_code': 404, 'json': NOT_FOUND}])
     outcomes = delete(client, [A, B], wait=True, clock=clock)
     assert results(outcomes) == [(A, 'gone'), (B, 'gone')]
-    assert clock.sleeps == [1.0, 2.0]  # back-off, not a busy loop
+    assert clock.sleeps == [1.0, 2.0, 2.0]  # a steady pace, not busy
 
 
 def test_wait_reports_error_deleting_as_a_failure(client, cloud):
@@ -109,6 +111,11 @@ class ScriptedClient:
     def bound(self, pipeline=None, deadline=None):
         return self
 
+    def list(self, **filters):
+        # A server without a backup list: every round is a GET each.
+        self.polls['list'] += 1
+        raise errors.ApiError(404, 'no list here')
+
     def get(self, backup_id):
         seen = self.script[backup_id]
         self.polls[backup_id] += 1
@@ -129,16 +136,18 @@ def waiting_run(script, timeout=60, parallel=2):
     return run, client, clock
 
 
-def test_rounds_pause_with_back_off_until_every_backup_ended():
+def test_rounds_come_at_a_steady_pace_until_every_backup_ended():
     run, client, clock = waiting_run({
         'a': ['deleting', 'gone'], 'b': ['deleting'] * 5 + ['gone']})
     waited = waiter.until_gone(run, ['a', 'b'])
     assert {i: e.result for i, e in waited.ends.items()} == {
         'a': Result.GONE, 'b': Result.GONE}
     assert waited.pending == {}
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0]  # doubling, capped
-    assert waited.ended_at == {'a': 1.0, 'b': 25.0}
-    assert client.polls == {'a': 2, 'b': 6}  # an ended backup is not polled
+    assert clock.sleeps == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]  # steady
+    assert waited.ended_at == {'a': 3.0, 'b': 11.0}
+    # An ended backup is not polled; a list that failed is not asked for
+    # again in the run.
+    assert client.polls == {'list': 1, 'a': 2, 'b': 6}
 
 
 def test_error_deleting_ends_a_backup_at_once_as_failed():
@@ -180,5 +189,194 @@ def test_a_stop_ends_the_wait_and_no_poll_follows_it():
         clock.sleep(seconds)
     run = runs.Run(client, sleep=sleep, clock=clock)
     waited = waiter.until_gone(run, ['a'])
-    assert waited.pending == {'a': 'deleting'}
-    assert client.polls['a'] == 1
+    assert waited.pending == {'a': None}
+    assert client.polls == {}  # the first round comes after the pause
+
+
+# -- which requests a round makes (plan_round, pure) ------------------------
+
+def sightings(volumes=(), pages=()):
+    known = waiter.Sightings()
+    known.volumes.update(volumes)
+    known.pages.update(pages)
+    return known
+
+
+P = waiter.PROJECT
+TOO_LONG = waiter.TOO_LONG
+
+
+@pytest.mark.parametrize('ids, volumes, pages, lists, gets', [
+    # Nothing known: one backup is a GET; more try the project's list,
+    # one page (a guess) at most.
+    (['a'], {}, {}, (), ('a',)),
+    (['a', 'b'], {}, {}, ((P, 1),), ()),
+    (list('abcdef'), {}, {}, ((P, 1),), ()),
+    # A project list known to take 3 pages: worth it only for 4 or more,
+    # allowed one page fewer than the GETs it replaces.
+    (list('abc'), {}, {P: 3}, (), tuple('abc')),
+    (list('abcd'), {}, {P: 3}, ((P, 3),), ()),
+    (list('abcdefghij'), {}, {P: 3}, ((P, 9),), ()),
+    # A project list too long: by volume where two or more share one,
+    # a GET for the rest.
+    (list('abcd'), {'a': 'v1', 'b': 'v1', 'c': 'v2'}, {P: TOO_LONG},
+     (('v1', 1),), ('c', 'd')),
+    # A volume known to take 2 pages is not worth it for 2 backups.
+    (list('ab'), {'a': 'v1', 'b': 'v1'}, {P: TOO_LONG, 'v1': 2}, (),
+     ('a', 'b')),
+    (list('abc'), {'a': 'v1', 'b': 'v1', 'c': 'v1'}, {P: TOO_LONG, 'v1': 2},
+     (('v1', 2),), ()),
+    # By volume when that is cheaper than the project's list.
+    (list('abcdef'), dict.fromkeys('abcdef', 'v1'), {P: 3}, (('v1', 1),),
+     ()),
+    (list('abcdef'), dict.fromkeys('abcdef', 'v1'), {P: 3, 'v1': 1},
+     (('v1', 5),), ()),
+])
+def test_a_round_asks_for_the_fewest_requests(ids, volumes, pages, lists,
+                                              gets):
+    plan = waiter.plan_round(ids, sightings(volumes, pages))
+    assert (plan.lists, plan.gets) == (lists, gets)
+    # Never more than a GET each.
+    assert plan.cost <= len(ids)
+
+
+# -- waiting by list: a simulated clock and a listing server ---------------
+
+class ListingServer:
+    """Backups being deleted, each gone at its time of `clock`; a list
+    of pages of `page` records (the project's, or a volume's); GETs.
+    Every request is counted by kind.
+    """
+
+    budget = 60
+
+    def __init__(self, clock, gone_at, volumes=None, page=1000,
+                 others=0, status='deleting'):
+        self.clock, self.page = clock, page
+        self.backups = {i: {'id': i, 'status': status,
+                            'volume_id': (volumes or {}).get(i, 'v0')}
+                        for i in gone_at}
+        for n in range(others):  # backups of the project that stay
+            self.backups['other-%05d' % n] = {
+                'id': 'other-%05d' % n, 'status': 'available',
+                'volume_id': 'v-other'}
+        self.gone_at = dict(gone_at)
+        self.asked = collections.Counter()
+        self.ignore_volume_filter = False
+
+    def bound(self, pipeline=None, deadline=None):
+        return self
+
+    def _shown(self):
+        return [b for i, b in sorted(self.backups.items())
+                if self.clock() < self.gone_at.get(i, float('inf'))]
+
+    def get(self, backup_id):
+        self.asked['GET'] += 1
+        for record in self._shown():
+            if record['id'] == backup_id:
+                return dict(record)
+        raise errors.NotFound(404, 'Backup %s could not be found.'
+                              % backup_id)
+
+    def list(self, detailed=False, limit=None, most_pages=None,
+             report=None, volume_id=None):
+        shown = [dict(r) for r in self._shown() if volume_id is None
+                 or self.ignore_volume_filter
+                 or r['volume_id'] == volume_id]
+        pages = [shown[n:n + self.page]
+                 for n in range(0, len(shown), self.page)] or [[]]
+        for number, records in enumerate(pages, 1):
+            if number > most_pages:
+                raise errors.ListCutShort('cut short')
+            self.asked['list'] += 1
+            report.pages += 1
+            for record in records:
+                if volume_id and record['volume_id'] != volume_id:
+                    report.left_out.add('filtered')
+                    continue
+                yield record
+
+
+def listing_run(server, clock, timeout=600):
+    return runs.Run(server, parallel=4, timeout=timeout, sleep=clock.sleep,
+                    clock=clock)
+
+
+def test_many_backups_cost_one_list_page_a_round_and_end_soon():
+    # 300 backups whose deletion takes 20 s: after the first round, one
+    # list page a round; the wait ends within an interval of the last.
+    clock = FakeClock()
+    ids = ['b%03d' % n for n in range(300)]
+    server = ListingServer(clock, {i: 20 + n / 100 for n, i in
+                                   enumerate(ids)})
+    waited = waiter.until_gone(listing_run(server, clock), ids)
+    assert {e.result for e in waited.ends.values()} == {Result.GONE}
+    assert waited.pending == {}
+    # Rounds at 1, 3, ..., 23 s: 300 deletes and 12 pages, 1.04 each.
+    assert server.asked == {'list': 12}
+    assert clock.now - max(server.gone_at.values()) <= 2.0
+
+
+def test_absent_at_first_sight_is_asked_for_once():
+    # A backup never seen in the list may not belong there (an admin's
+    # backup of another project): a GET decides.
+    clock = FakeClock()
+    server = ListingServer(clock, {'a': 0, 'b': 0, 'c': 3})
+    waited = waiter.until_gone(listing_run(server, clock), ['a', 'b', 'c'])
+    assert waited.ends.keys() == {'a', 'b', 'c'}
+    # At 1 s the list shows c: a and b are asked for; at 3 s c alone is
+    # left, and one backup is a GET.
+    assert server.asked == {'list': 1, 'GET': 3}
+
+
+def test_a_filter_the_server_does_not_apply_never_makes_a_backup_gone():
+    clock = FakeClock()
+    volumes = dict.fromkeys('abc', 'v1')
+    server = ListingServer(clock, {'a': 3, 'b': 30, 'c': 30}, volumes,
+                           others=3)
+    server.ignore_volume_filter = True
+    run = listing_run(server, clock)
+    run.sightings.listed(waiter.PROJECT, [])  # seen: the whole list
+    run.sightings.pages[waiter.PROJECT] = waiter.TOO_LONG
+    run.sightings.listed('v1', [server.backups[i] for i in 'abc'])
+    run.sightings.pages['v1'] = 1
+    waited = waiter.until_gone(run, ['a', 'b', 'c'])
+    assert waited.ends.keys() == {'a', 'b', 'c'}
+    # Each "gone" was a GET's 404: a list with records of other volumes
+    # in it is no proof of absence.
+    assert server.asked['GET'] >= 3
+
+
+def test_a_long_project_list_is_cut_short_once_and_left():
+    # 5 backups among 20,000: the project's list is tried for one page,
+    # then never again; a GET each from then on.
+    clock = FakeClock()
+    ids = ['b%d' % n for n in range(5)]
+    server = ListingServer(clock, dict.fromkeys(ids, 9), others=20000)
+    waited = waiter.until_gone(listing_run(server, clock), ids)
+    assert waited.ends.keys() == set(ids)
+    assert server.asked['list'] == 1
+    # The first page showed them (deleting): GETs at 3, 5, 7 and 9 s.
+    assert server.asked['GET'] == 4 * 5
+
+
+def test_a_prunes_listing_lets_the_first_round_read_absence():
+    clock = FakeClock()
+    ids = ['b%d' % n for n in range(50)]
+    server = ListingServer(clock, dict.fromkeys(ids, 0.5), others=10)
+    run = listing_run(server, clock)
+    run.sightings.listed(waiter.PROJECT, list(server.backups.values()))
+    run.sightings.pages[waiter.PROJECT] = 1
+    waited = waiter.until_gone(run, ids)
+    assert waited.ends.keys() == set(ids)
+    assert server.asked == {'list': 1}
+
+
+def test_error_deleting_in_a_list_fails_that_backup_at_once():
+    clock = FakeClock()
+    server = ListingServer(clock, {'a': 100, 'b': 3})
+    server.backups['a']['status'] = 'error_deleting'
+    waited = waiter.until_gone(listing_run(server, clock), ['a', 'b'])
+    assert waited.ends['a'].result is Result.FAILED
+    assert waited.ended_at['a'] == 1.0

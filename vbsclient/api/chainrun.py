@@ -224,8 +224,10 @@ def _learn(run, parents, records, known):
                 done = listed.setdefault(volume, [threading.Event()])
             if mine:
                 try:
-                    records.update((b['id'], b) for b in client.list(
-                        detailed=True, volume_id=volume))
+                    volumes = list(client.list(detailed=True,
+                                               volume_id=volume))
+                    records.update((b['id'], b) for b in volumes)
+                    run.sightings.listed(volume, volumes)
                 except errors.VbsError as exc:
                     done.append(exc)
                 finally:

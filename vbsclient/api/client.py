@@ -161,7 +161,8 @@ class BackupClient(lookups.Lookups):
         return answers.field(answer, answers.document(answer), 'backup',
                              dict)
 
-    def list(self, detailed=False, **filters):
+    def list(self, detailed=False, most_pages=paging.MAX_PAGES, report=None,
+             **filters):
         """Yield backups, following "backups_links" pages: each backup
         once, and only those that match name, status and volume_id, as
         their records show them (vbsclient.api.listing), whatever the
@@ -170,11 +171,14 @@ class BackupClient(lookups.Lookups):
         Filters: name, status, volume_id, limit (page size), marker,
         all_tenants and project_id (admin), and any other query parameter
         the server takes. Unset (None) ones are left out. Every record has
-        a string "id".
+        a string "id". A list of more than most_pages pages raises
+        ListCutShort; a listing.Report, if given, learns what it met.
         """
         path = 'backups/detail' if detailed else 'backups'
-        return listing.trusted(self._pages(path, 'backups', filters),
-                               filters, detailed)
+        return listing.trusted(
+            paging.pages(self._in_a_run()._request, path, 'backups',
+                         filters, most_pages, report),
+            filters, detailed, report)
 
     # -- plumbing -------------------------------------------------------------
 

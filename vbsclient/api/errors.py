@@ -124,6 +124,10 @@ class TransportError(VbsError):
         self.retriable = retriable
 
 
+class ListCutShort(VbsError):
+    """A list that did not end within the pages its caller allowed."""
+
+
 class NotSent(VbsError):
     """A request that was never sent, and why."""
 

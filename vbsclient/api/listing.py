@@ -22,6 +22,7 @@ Everything that lists backups (`list`, lookups by name, prune's
 selection, a chain's volume) goes through trusted().
 """
 
+import dataclasses
 import logging
 import re
 
@@ -39,17 +40,35 @@ DETAILED_FIELDS = ('name', 'status', 'volume_id')
 SUMMARY_FIELDS = ('name',)
 
 
-def trusted(records, filters, detailed=True):
+@dataclasses.dataclass
+class Report:
+    """What a list met on its way: pages read (paging.pages), and the
+    kinds of records left out ('repeated', 'filtered').
+    """
+
+    pages: int = 0
+    left_out: set = dataclasses.field(default_factory=set)
+
+    @property
+    def filters_applied(self):
+        """The server applied the filters as asked: nothing was left out
+        because its record did not match them.
+        """
+        return 'filtered' not in self.left_out
+
+
+def trusted(records, filters, detailed=True, report=None):
     """Yield `records` (dicts with a string "id", as listed) each once and
     only those that match `filters` (the query sent: name, status and
     volume_id are checked; a record without the field does not match).
-    Streamed: only the IDs seen are kept.
+    Streamed: only the IDs seen are kept. report.left_out gets the kinds
+    left out (Report).
     """
+    said = report.left_out if report is not None else set()
     wanted = {key: str(filters[key]) for key in
               (DETAILED_FIELDS if detailed else SUMMARY_FIELDS)
               if filters.get(key) is not None}
     seen = set()
-    said = set()
     for record in records:
         key = id_key(record['id'])
         if key in seen:

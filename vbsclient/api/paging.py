@@ -23,11 +23,13 @@ from vbsclient.api import errors
 MAX_PAGES = 10000
 
 
-def pages(request, path, key, filters):
+def pages(request, path, key, filters, most=MAX_PAGES, report=None):
     """Yield the records of a list, following its "<key>_links".
 
     request(method, path, params=...) sends one page's request and
-    returns its answer (or raises its error).
+    returns its answer (or raises its error). A list that needs more
+    than `most` pages raises ListCutShort once those are read;
+    report.pages counts the pages read (listing.Report).
     """
     query = first = {k: v for k, v in filters.items() if v is not None}
     noun = key[:-1]  # "backups" -> "backup"
@@ -39,12 +41,14 @@ def pages(request, path, key, filters):
             raise errors.VbsError(
                 'The server sent the same %s list page twice; stopping.'
                 % noun)
-        if len(pages_seen) >= MAX_PAGES:
-            raise errors.VbsError(
+        if len(pages_seen) >= min(most, MAX_PAGES):
+            raise errors.ListCutShort(
                 'The server\'s %s list did not end after %d pages; '
-                'stopping.' % (noun, MAX_PAGES))
+                'stopping.' % (noun, len(pages_seen)))
         pages_seen.add(page)
         answer = request('GET', path, params=query)
+        if report is not None:
+            report.pages += 1
         document = answers.document(answer)
         records = answers.records(answer, document, key)
         yield from records

@@ -29,10 +29,12 @@ did not is a failure.
 import dataclasses
 
 from vbsclient.api import deletion
+from vbsclient.api import listing
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import retention
 from vbsclient.api import settle
+from vbsclient.api import waiter
 
 KEPT = 'kept'
 SKIPPED = 'skipped'
@@ -77,11 +79,25 @@ class Prune:
         """
         client = self.run_context.client
         if not volumes:
-            return list(client.list(detailed=True))
+            return self._listed(waiter.PROJECT)
         volume_ids = [client.find_volume(v) for v in volumes]
         records = []
         for volume_id in dict.fromkeys(volume_ids):
-            records.extend(client.list(detailed=True, volume_id=volume_id))
+            records.extend(self._listed(volume_id))
+        return records
+
+    def _listed(self, scope):
+        """The records of the project's list, or a volume's; what they
+        showed is kept for the waits (waiter.Sightings).
+        """
+        report = listing.Report()
+        filters = {} if scope is waiter.PROJECT else {'volume_id': scope}
+        records = list(self.run_context.client.list(
+            detailed=True, report=report, **filters))
+        sightings = self.run_context.sightings
+        sightings.listed(scope, records)
+        if report.filters_applied:
+            sightings.pages[scope] = max(1, report.pages)
         return records
 
     def run(self, records, wait=False):

@@ -24,6 +24,7 @@ import time
 
 from vbsclient.api import limiter as limiters
 from vbsclient.api import pipeline as pipelines
+from vbsclient.api import waiter
 
 # Seconds all waiting of a run shares (--wait, a parent's dependents).
 DEFAULT_TIMEOUT = 600
@@ -35,13 +36,13 @@ class Run:
     parallel: requests in flight, fixed; None adapts it to the server's
     answers (up to limiter.DEFAULT_MAX) if `adaptive`, else leaves them
     to the threads (a list, a show). timeout: seconds for all waiting
-    together. sleep(seconds) pauses a wait (default: until the stop);
-    clock() is the waits' time.
+    together; interval: seconds between a wait's rounds. sleep(seconds)
+    pauses a wait (default: until the stop); clock() is the waits' time.
     """
 
     def __init__(self, client, parallel=None, adaptive=True,
-                 timeout=DEFAULT_TIMEOUT, progress=None, sleep=None,
-                 clock=time.monotonic):
+                 timeout=DEFAULT_TIMEOUT, interval=waiter.INTERVAL,
+                 progress=None, sleep=None, clock=time.monotonic):
         if parallel:
             limit = limiters.FixedLimit(parallel)
         else:
@@ -51,6 +52,9 @@ class Run:
         # Threads: as many as requests may be in flight.
         self.parallel = parallel or limiters.DEFAULT_MAX
         self.timeout = timeout
+        self.interval = interval
+        # What the run's lists showed, for its waits (waiter.Sightings).
+        self.sightings = waiter.Sightings()
         self.progress = progress or NoProgress()
         self.clock = clock
         self._sleep = sleep

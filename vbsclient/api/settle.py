@@ -51,11 +51,15 @@ class Saw:
 
     record: dict = None
     error: Exception = None
+    # Absent from a list that can say so (vbsclient.api.waiter).
+    absent: bool = False
 
     @property
     def not_found(self):
-        """The API itself said that the backup does not exist."""
-        return isinstance(self.error, errors.NotFound)
+        """The API itself said that the backup does not exist: its GET's
+        404, or its absence from a complete list it was seen in before.
+        """
+        return self.absent or isinstance(self.error, errors.NotFound)
 
     @property
     def status(self):

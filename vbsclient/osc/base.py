@@ -30,6 +30,7 @@ from vbsclient.api import limiter
 from vbsclient.api import retry
 from vbsclient.api import run as runs
 from vbsclient.api import text as safe_text
+from vbsclient.api import waiter
 from vbsclient.osc import hints
 from vbsclient.osc import progress
 from vbsclient.osc import signals
@@ -89,6 +90,7 @@ class VbsCommand:
             client, parallel=getattr(parsed_args, 'parallel', None),
             adaptive=deletes,
             timeout=getattr(parsed_args, 'timeout', runs.DEFAULT_TIMEOUT),
+            interval=getattr(parsed_args, 'wait_interval', waiter.INTERVAL),
             progress=progress.Progress() if self.PROGRESS else None)
 
     # -- options --------------------------------------------------------------
@@ -101,6 +103,13 @@ class VbsCommand:
         parser.add_argument(
             '--wait', action='store_true',
             help='Wait until every deleted backup is gone')
+        parser.add_argument(
+            '--wait-interval', metavar='<seconds>', type=positive(float),
+            default=waiter.INTERVAL,
+            help='Seconds between the rounds of a wait: each round reads '
+                 'the backups still pending from the fewest requests (list '
+                 'pages where they cost less than a GET each) (default: '
+                 '%g)' % waiter.INTERVAL)
         parser.add_argument(
             '--timeout', metavar='<seconds>', type=positive(float),
             default=runs.DEFAULT_TIMEOUT,
