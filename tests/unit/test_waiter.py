@@ -144,9 +144,9 @@ def test_rounds_come_at_a_steady_pace_until_every_backup_ended():
         'a': Result.GONE, 'b': Result.GONE}
     assert waited.pending == {}
     assert clock.sleeps == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]  # steady
-    assert waited.ended_at == {'a': 3.0, 'b': 11.0}
-    # An ended backup is not polled; a list that failed is not asked for
-    # again in the run.
+    # A list that failed is not asked for again in the run; then one
+    # backup a round (b at 3 s, a at 5 s), the others once it ended.
+    assert waited.ended_at == {'a': 5.0, 'b': 11.0}
     assert client.polls == {'list': 1, 'a': 2, 'b': 6}
 
 
@@ -357,8 +357,9 @@ def test_a_long_project_list_is_cut_short_once_and_left():
     waited = waiter.until_gone(listing_run(server, clock), ids)
     assert waited.ends.keys() == set(ids)
     assert server.asked['list'] == 1
-    # The first page showed them (deleting): GETs at 3, 5, 7 and 9 s.
-    assert server.asked['GET'] == 4 * 5
+    # The first page showed them (deleting); then one GET a round, at 3,
+    # 5, 7 and 9 s, and the other four once that one was gone.
+    assert server.asked['GET'] == 4 + 4
 
 
 def test_a_prunes_listing_lets_the_first_round_read_absence():
@@ -380,3 +381,30 @@ def test_error_deleting_in_a_list_fails_that_backup_at_once():
     waited = waiter.until_gone(listing_run(server, clock), ['a', 'b'])
     assert waited.ends['a'].result is Result.FAILED
     assert waited.ended_at['a'] == 1.0
+
+
+def test_a_backup_stuck_deleting_does_not_hide_the_others_ends():
+    # One at a time, in turn: the others are asked for too.
+    clock = FakeClock()
+    server = ListingServer(clock, {'stuck': 10 ** 6, 'b': 2, 'c': 2},
+                           others=2000, page=1000)
+    run = listing_run(server, clock, timeout=30)
+    run.sightings.pages[waiter.PROJECT] = waiter.TOO_LONG
+    waited = waiter.until_gone(run, ['stuck', 'b', 'c'])
+    assert waited.ends.keys() == {'b', 'c'}
+    assert waited.ended_at['b'] <= 5.0
+    assert waited.pending == {'stuck': 'deleting'}
+
+
+def test_the_last_round_reads_every_backup():
+    # The timeout ends the wait: a backup gone by then is gone, not
+    # reported still there because its turn had not come.
+    clock = FakeClock()
+    server = ListingServer(clock, {'a': 10 ** 6, 'b': 6, 'c': 10 ** 6},
+                           others=2000)
+    run = listing_run(server, clock, timeout=9)
+    run.sightings.pages[waiter.PROJECT] = waiter.TOO_LONG
+    # In turn: a at 1 s, c at 3 s, b at 5 s (there), a at 7 s; at 9 s all.
+    waited = waiter.until_gone(run, ['a', 'c', 'b'])
+    assert waited.ends.keys() == {'b'}
+    assert waited.pending == {'a': 'deleting', 'c': 'deleting'}
