@@ -45,7 +45,7 @@ def test_wait_returns_when_every_backup_is_gone(client, cloud):
         {'status_code': 404, 'json': NOT_FOUND}])
     outcomes = delete(client, [A, B], wait=True, clock=clock)
     assert results(outcomes) == [(A, 'gone'), (B, 'gone')]
-    assert clock.sleeps == [1.0, 2.0, 2.0]  # a steady pace, not busy
+    assert clock.sleeps == [1.0, 2.0, 2.0, 2.0]  # a steady pace, not busy
 
 
 def test_wait_reports_error_deleting_as_a_failure(client, cloud):
@@ -143,10 +143,11 @@ def test_rounds_come_at_a_steady_pace_until_every_backup_ended():
     assert {i: e.result for i, e in waited.ends.items()} == {
         'a': Result.GONE, 'b': Result.GONE}
     assert waited.pending == {}
-    assert clock.sleeps == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]  # steady
+    assert clock.sleeps == [1.0] + [2.0] * 6  # steady
     # A list that failed is not asked for again in the run; then one
-    # backup a round (b at 3 s, a at 5 s), the others once it ended.
-    assert waited.ended_at == {'a': 5.0, 'b': 11.0}
+    # backup a round, in turn (a at 1 s, b at 3 s, a at 5 s: gone, so b
+    # too), then b alone.
+    assert waited.ended_at == {'a': 5.0, 'b': 13.0}
     assert client.polls == {'list': 1, 'a': 2, 'b': 6}
 
 

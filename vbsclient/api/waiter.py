@@ -177,13 +177,16 @@ def _round(run, backup_ids, turn=0, last=True):
     the others asked for. The last round asks for all.
     """
     plan = plan_round(backup_ids, run.sightings)
-    saws = {}
+    saws, complete = {}, False
     for scope, most in plan.lists:
         members = [i for i in backup_ids if scope is PROJECT
                    or run.sightings.volumes.get(listing.id_key(i)) == scope]
-        saws.update(_from_list(run, scope, most, members))
+        shown, whole = _from_list(run, scope, most, members)
+        saws.update(shown)
+        complete = complete or whole
     asked = [i for i in backup_ids if i not in saws]
-    if not plan.lists and len(asked) > 1 and not last:
+    # After a complete list, those left are likely gone: all are asked.
+    if not complete and len(asked) > 1 and not last:
         first = asked[turn % len(asked)]
         saws[first] = look(run.for_backup(), first)
         if settle.polled(saws[first]) is None:
@@ -196,8 +199,9 @@ def _round(run, backup_ids, turn=0, last=True):
 
 
 def _from_list(run, scope, most, members):
-    """What the scope's list shows of `members`: backup ID -> Saw, for
-    those it can tell of (the others are left to a GET).
+    """What the scope's list shows of `members` (backup ID -> Saw, for
+    those it can tell of; the others are left to a GET), and whether
+    the list was complete.
     """
     report = listing.Report()
     filters = {} if scope is PROJECT else {'volume_id': scope}
@@ -229,7 +233,7 @@ def _from_list(run, scope, most, members):
             saws[backup_id] = settle.Saw(record=records[key])
         elif complete and key in seen_before:
             saws[backup_id] = settle.Saw(absent=True)
-    return saws
+    return saws, complete
 
 
 def _note(waited, backup_id, saw, now):
