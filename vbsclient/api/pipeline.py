@@ -99,9 +99,6 @@ class Pipeline:
             limiter_module.DEFAULT_MAX)
         self.breaker = guards.Breaker()
         self.tokens = guards.TokenGuard(clock)
-        # What the run found out about its endpoint (whether it serves
-        # the backup API: see client.BackupClient._serves_backups).
-        self.facts = {}
         self.pauses = retry.Pauses(self.stopping, jitter, clock)
         self._clock = clock
 
