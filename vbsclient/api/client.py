@@ -81,9 +81,7 @@ class BackupClient(lookups.Lookups):
 
     @property
     def where(self):
-        """What finds the endpoint (endpoint.Where: the catalog choices,
-        the override, the API version).
-        """
+        """What finds the endpoint (endpoint.Where)."""
         return self._place.where
 
     def configured(self, retries=None, connect_timeout=None,
@@ -190,10 +188,6 @@ class BackupClient(lookups.Lookups):
         if self._pipeline is not None:
             return self
         return self.bound(pipeline=api_pipeline.Pipeline())
-
-    def _pages(self, path, key, filters):
-        """Yield the records of a list, following its "<key>_links"."""
-        return paging.pages(self._in_a_run()._request, path, key, filters)
 
     def _request(self, method, path, service=None, **kwargs):
         """Send through the run's pipeline; return the answer or raise its

@@ -19,6 +19,7 @@ import re
 from vbsclient.api import answers
 from vbsclient.api import errors
 from vbsclient.api import ids
+from vbsclient.api import paging
 from vbsclient.api import text as safe_text
 
 # Keystone's own project IDs: a UUID's 32 hexadecimal digits.
@@ -27,7 +28,7 @@ _PROJECT_ID = re.compile(r'[0-9a-f]{32}\Z')
 
 class Lookups:
     """The lookups of a BackupClient (vbsclient.api.client), which sends
-    their requests: list(), _pages() and _request().
+    their requests: list(), _in_a_run() and _request().
     """
 
     def find(self, name_or_id, **filters):
@@ -61,8 +62,9 @@ class Lookups:
         if ids.is_uuid(name_or_id):
             return name_or_id.lower()
         try:
-            matches = [v['id'] for v in self._pages(
-                'volumes', 'volumes', dict(filters, name=name_or_id))
+            matches = [v['id'] for v in paging.pages(
+                self._in_a_run()._request, 'volumes', 'volumes',
+                dict(filters, name=name_or_id))
                 if v.get('name') == name_or_id]
         except errors.ApiError as exc:
             raise _lookup_failed('volume', name_or_id, exc) from exc
