@@ -29,17 +29,19 @@ round at a time (vbsclient.api.rounds):
   new connection, the server checking a token it has not seen: 0.6 s
   instead of 0.07 s, measured). It is sent alone: 4 first requests at
   once would each make the server check the token;
-- then 4, 16, 32: four times as many while that pays, that is while the
-  rate grows by at least 15 % (more than a round's noise). Behind
-  latency each round takes about one answer's time, so a run that is
-  not held by its server is at 32 after three rounds (the climb by
+- then 16 at once (a burst, rated by its answers over its time), then
+  32: doubling while doubling pays, that is while the rate grows by at
+  least 15 % (more than a round's noise); a top that grew by less gets
+  one round more (a number's first round starts with a burst, and reads
+  low). Behind latency a round takes about one answer's time, so a run
+  that its server does not hold is at 32 after two rounds: the climb by
   doubling from one at a time took six, and cost 200 deletes behind
-  50 ms twice the time of --parallel 32);
-- if the climb stops at its first step (16 no better than 4), one
-  request at a time is measured too: a server that works one request
-  at a time gives the same rate, or less, whatever is in flight, and
-  the run goes back to one. More in flight cost such a server little
-  rate for a round (its answers only wait longer);
+  50 ms twice the time of --parallel 32;
+- where it settles below the top, one request at a time is measured
+  too: a server that works one request at a time gives the same rate,
+  or less, whatever is in flight, and the run goes back to one. More in
+  flight cost such a server little rate for a round or two (its answers
+  only wait longer);
 - then it settles on the fewest in flight that no more in flight beat by
   15 %. A number's rate is the median of its latest five rounds. After
   eight rounds it tries the next number up or down, in turn, and moves
@@ -83,8 +85,8 @@ from vbsclient.api.verdict import Verdict
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
-# Where the climb starts, after the first answer; each step multiplies.
-INITIAL = 8
+# Where the climb starts, after the first answer; each step doubles.
+INITIAL = 16
 CLIMB = 2
 MIN_ROUND = 4     # answers per round, at the least
 PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
