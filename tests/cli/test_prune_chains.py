@@ -217,5 +217,13 @@ def test_the_dry_run_is_what_the_run_does_and_no_delete_is_refused(
         while set(cloud.remaining()) & doomed:
             assert datetime.datetime.now() < deadline
         assert cloud.remaining() == set(plan) - doomed
+        # A rerun deletes nothing more, but for a backup kept only for
+        # dependents the server reported and the list could not show as
+        # its own (odd times: an incremental older than its parent): once
+        # the server reports none, the rerun may delete it. Found by this
+        # property (a full backup made in 2099, its incremental in 2026).
         again = plan_of(cloud, rules)
-        assert {r['Action'] for r in again.values()} <= {'keep', 'skip'}
+        for backup_id, row in again.items():
+            assert row['Action'] in ('keep', 'skip') or \
+                'the list does not show' in plan[backup_id]['Reason'], \
+                (backup_id, row, plan[backup_id])
