@@ -70,15 +70,28 @@ def test_many_backups_are_waited_for_by_list_pages(tmp_path):
         assert set(cloud.backups) == {stays}
 
 
-def test_a_backup_gone_before_the_first_round_is_asked_for(tmp_path):
-    # Never seen in a list, its absence proves nothing: a GET decides.
+def test_backups_gone_at_once_cost_no_get(tmp_path):
+    # The project's list, read before the deletes, saw them: absent from
+    # the first round's list, they are gone.
     with cloud_deleting_in(tmp_path, 0) as cloud:
         backups = [cloud.add_backup('b%d' % n) for n in range(3)]
         result = openstack(cloud, 'vbs', 'backup', 'delete', '--wait',
                            *backups, '-f', 'json')
         assert result.returncode == 0, result.stderr
         assert results(result) == ['gone'] * 3
-        assert by_kind(cloud) == {'DELETE': 3, 'list': 1, 'GET': 3}
+        assert by_kind(cloud) == {'DELETE': 3, 'list': 2, 'GET': 0}
+        lists = [r for r in cloud.vbs_requests() if r.method == 'GET']
+        deletes = [r for r in cloud.vbs_requests() if r.method == 'DELETE']
+        assert lists[0].at < min(r.at for r in deletes)
+
+
+def test_one_backup_is_waited_for_by_its_get(tmp_path):
+    with cloud_deleting_in(tmp_path, 0) as cloud:
+        backup = cloud.add_backup('alone')
+        result = openstack(cloud, 'vbs', 'backup', 'delete', '--wait',
+                           backup, '-f', 'json')
+        assert result.returncode == 0, result.stderr
+        assert by_kind(cloud) == {'DELETE': 1, 'list': 0, 'GET': 1}
 
 
 def test_a_list_that_fails_leaves_it_to_the_gets(tmp_path):

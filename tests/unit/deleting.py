@@ -49,7 +49,10 @@ def bulk_delete(client, parallel=None, timeout=60, sleep=None, clock=None,
 
 
 def delete(client, arguments, wait=False, **options):
-    return list(bulk_delete(client, **options).run(arguments, wait=wait))
+    """Delete as the CLI does: it tells how many backups are named."""
+    expected = len(set(arguments)) if isinstance(arguments, list) else None
+    return list(bulk_delete(client, **options).run(arguments, wait=wait,
+                                                   expected=expected))
 
 
 def results(outcomes):

@@ -409,3 +409,26 @@ def test_the_last_round_reads_every_backup():
     waited = waiter.until_gone(run, ['a', 'c', 'b'])
     assert waited.ends.keys() == {'b'}
     assert waited.pending == {'a': 'deleting', 'c': 'deleting'}
+
+
+def test_a_survey_before_the_deletes_makes_later_absence_mean_gone():
+    # On a server that deletes in a moment, the backups are gone by the
+    # first round: seen in the survey, their absence needs no GET.
+    clock = FakeClock()
+    ids = ['b%d' % n for n in range(20)]
+    server = ListingServer(clock, dict.fromkeys(ids, 0.5), others=5)
+    run = listing_run(server, clock)
+    waiter.survey(run)
+    waited = waiter.until_gone(run, ids)
+    assert {e.result for e in waited.ends.values()} == {Result.GONE}
+    assert server.asked == {'list': 2}
+
+
+def test_a_survey_of_a_long_list_costs_one_page_and_is_not_repeated():
+    clock = FakeClock()
+    server = ListingServer(clock, {'a': 0.5, 'b': 0.5}, others=3000)
+    run = listing_run(server, clock)
+    waiter.survey(run)
+    waiter.survey(run)
+    assert server.asked == {'list': 1}
+    assert run.sightings.pages[waiter.PROJECT] == waiter.TOO_LONG

@@ -107,11 +107,18 @@ class BulkDelete:
         """What the run did, for whoever reports it."""
         return Summary(dict(self.counts), self.interrupted)
 
-    def run(self, arguments, wait=False):
+    def run(self, arguments, wait=False, expected=None):
         """Yield one Outcome per distinct backup: in input order, or for a
         dry run in the order a run would delete them.
+
+        expected: how many backups are named, if known: a wait for one
+        backup does not survey the project's list first, nor does a
+        listed run (its lists were read already).
         """
         self.run_context.client.allow_parallel(self.run_context.parallel)
+        if wait and not (self.dry_run or self.rules.listed) and (
+                expected is None or expected > 1):
+            waiter.survey(self.run_context)
         # A listed run (a prune) reports at the end: its chain phase knows
         # every outcome, the dependents accepted first among them.
         hold = wait or self.dry_run or self.rules.listed

@@ -119,8 +119,10 @@ class DeleteBackup(VbsCommand, command.Lister):
             self.run_context, force=parsed_args.force,
             ignore_missing=parsed_args.ignore_missing,
             dry_run=parsed_args.dry_run)
-        yield from self._bulk.run(_arguments(parsed_args.backups),
-                                  wait=parsed_args.wait)
+        named = parsed_args.backups
+        yield from self._bulk.run(
+            _arguments(named), wait=parsed_args.wait,
+            expected=None if '-' in named else len(set(named)))
 
     def _check_arguments(self, backups):
         """Bad input on the command line is one error before any request
