@@ -179,6 +179,18 @@ def child_env(**extra):
     return env
 
 
+def fake_cloud_run(folder, cloud, ids):
+    """A FakeCloud's clouds.yaml and the IDs, one a line, written into
+    `folder`: (the child's environment, the IDs file's path).
+    """
+    clouds_yaml = Path(folder) / 'clouds.yaml'
+    clouds_yaml.write_text(cloud.clouds_yaml())
+    ids_file = Path(folder) / 'ids.txt'
+    ids_file.write_text('\n'.join(ids) + '\n')
+    env = child_env(OS_CLIENT_CONFIG_FILE=str(clouds_yaml), OS_CLOUD='fake')
+    return env, str(ids_file)
+
+
 @contextlib.contextmanager
 def temp_dir(prefix='vbs-bench-'):
     """A private temporary folder (mode 700), removed at the end."""

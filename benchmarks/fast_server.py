@@ -174,14 +174,9 @@ class Bench:
         with FakeCloud(misbehave=Latent(server, self.latency)) as cloud:
             ids = [cloud.add_backup('bench-fast-%05d' % n)
                    for n in range(count)]
-            clouds_yaml = self.folder / 'clouds.yaml'
-            clouds_yaml.write_text(cloud.clouds_yaml())
-            ids_file = self.folder / 'ids.txt'
-            ids_file.write_text('\n'.join(ids) + '\n')
-            env = common.child_env(OS_CLIENT_CONFIG_FILE=str(clouds_yaml),
-                                   OS_CLOUD='fake')
+            env, ids_file = common.fake_cloud_run(self.folder, cloud, ids)
             done = common.run([common.OPENSTACK] + DELETE + options, env=env,
-                              stdin_path=str(ids_file))
+                              stdin_path=ids_file)
             result = Result(done, server, ids, cloud)
         common.note('  %s, %d deletes: %.2f s at the server (wall %.2f s), '
                     '%d VBS requests, %d faulted, %d left, exit %d'

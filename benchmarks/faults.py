@@ -336,12 +336,7 @@ class Bench:
             else:
                 ids = [cloud.add_backup('bench-fault-%04d' % n)
                        for n in range(count)]
-            clouds_yaml = self.folder / 'clouds.yaml'
-            clouds_yaml.write_text(cloud.clouds_yaml())
-            ids_file = self.folder / 'ids.txt'
-            ids_file.write_text('\n'.join(ids) + '\n')
-            env = common.child_env(OS_CLIENT_CONFIG_FILE=str(clouds_yaml),
-                                   OS_CLOUD='fake')
+            env, ids_file = common.fake_cloud_run(self.folder, cloud, ids)
             common.note('  %s: deleting %d backups' % (label, count))
             argv = [common.OPENSTACK] + DELETE + options
             if deadline:

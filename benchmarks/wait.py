@@ -53,17 +53,6 @@ import common
 from tests.cli.fake_cloud import FakeCloud
 
 
-def requests_by_kind(cloud):
-    kinds = {'DELETE': 0, 'GET': 0, 'list': 0}
-    for method, path, _ in cloud.vbs_requests():
-        route = path.split('?')[0].rstrip('/')
-        if method == 'GET' and route.endswith(('/backups', '/detail')):
-            kinds['list'] += 1
-        else:
-            kinds[method] += 1
-    return kinds
-
-
 def last_deletion(cloud, duration):
     """When the last accepted delete's deletion ended (monotonic)."""
     return max(r.at for r in cloud.vbs_requests()
@@ -139,7 +128,7 @@ def measure(setting, populate, wait):
     with setting.cloud() as cloud:
         ids = populate(cloud)
         ended = wait(cloud, ids)
-        kinds = requests_by_kind(cloud)
+        kinds = cloud.vbs_requests_by_kind()
         waited = kinds['DELETE']
         return kinds, waited, ended - last_deletion(cloud, setting.duration)
 

@@ -293,6 +293,19 @@ class FakeCloud:
     def vbs_requests(self):
         return [r for r in self.requests if r[1].startswith('/vbs/')]
 
+    def vbs_requests_by_kind(self):
+        """The VBS requests counted: DELETE, GET of one backup, GET of a
+        list page ('list'), and any other method.
+        """
+        kinds = {'DELETE': 0, 'GET': 0, 'list': 0}
+        for method, path, _ in self.vbs_requests():
+            route = path.split('?')[0].rstrip('/')
+            if method == 'GET' and route.endswith(('/backups', '/detail')):
+                kinds['list'] += 1
+            else:
+                kinds[method] = kinds.get(method, 0) + 1
+        return kinds
+
     def identity_requests(self):
         return [r for r in self.requests if r[1].startswith('/identity/')]
 

@@ -32,15 +32,7 @@ def cloud_deleting_in(tmp_path, seconds, **options):
 
 
 def by_kind(cloud):
-    """The VBS requests: DELETE, GET of one backup, GET of a list."""
-    kinds = {'DELETE': 0, 'GET': 0, 'list': 0}
-    for method, path, _ in cloud.vbs_requests():
-        route = path.split('?')[0].rstrip('/')
-        if method == 'GET' and route.endswith(('/backups', '/detail')):
-            kinds['list'] += 1
-        else:
-            kinds[method] += 1
-    return kinds
+    return cloud.vbs_requests_by_kind()
 
 
 def results(result):

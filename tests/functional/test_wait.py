@@ -51,17 +51,24 @@ class ApiLog:
         return kinds
 
 
-def test_wait_on_many_backups_costs_little_more_than_their_deletes(
-        openstack, server, rows):
-    backups = rows(40)
+def deleted_with_wait(openstack, server, backups):
+    """Delete the backups with --wait; check that each is gone, at the
+    server; return the requests cinder-api logged for the command.
+    """
     log = ApiLog()
     result = openstack('vbs', 'backup', 'delete', '--wait', *backups,
                        '-f', 'json')
     assert result.returncode == 0, result.stderr
     assert {row['Result'] for row in json.loads(result.stdout)} == {'gone'}
-    kinds = log.kinds()  # before this test's own GETs below
+    kinds = log.kinds()  # before this check's own GETs
     for backup_id in backups:
         assert server.backup(backup_id) is None
+    return kinds
+
+
+def test_wait_on_many_backups_costs_little_more_than_their_deletes(
+        openstack, server, rows):
+    kinds = deleted_with_wait(openstack, server, rows(40))
     assert kinds['DELETE'] == 40
     # The project's list read before the deletes, then a page a round:
     # the rows are gone by the first round, absent, with no GET.
@@ -71,14 +78,7 @@ def test_wait_on_many_backups_costs_little_more_than_their_deletes(
 def test_wait_on_a_chain_polls_by_its_volume(openstack, server):
     volume = cloud_tool('seed-volume', '--name', 'wait-chain-' + _tag())
     backups = chain(volume['id'], 6)
-    log = ApiLog()
-    result = openstack('vbs', 'backup', 'delete', '--wait', *backups,
-                       '-f', 'json')
-    assert result.returncode == 0, result.stderr
-    assert {row['Result'] for row in json.loads(result.stdout)} == {'gone'}
-    kinds = log.kinds()  # before this test's own GETs below
-    for backup_id in backups:
-        assert server.backup(backup_id) is None
+    kinds = deleted_with_wait(openstack, server, backups)
     print('requests for a 1+6 chain:', kinds)
     # Named oldest first, each parent is refused once, then sent again
     # once its incremental is gone (issue 24's 1.5 a backup is not met:
