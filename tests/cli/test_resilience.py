@@ -26,10 +26,10 @@ from keystoneauth1.identity import v3
 from keystoneauth1 import session as ksa_session
 import pytest
 
-from tests.cli import hostile
 from tests.cli.fake_cloud import FakeCloud
 from tests.cli.fake_cloud import PASSWORD
 from tests.cli.fake_cloud import PROJECT_ID
+from tests.cli import hostile
 from tests.cli.test_openstack_shell import OPENSTACK
 from vbsclient.api import client as api_client
 from vbsclient.api import deletion

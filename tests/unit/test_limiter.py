@@ -21,8 +21,8 @@ import types
 import pytest
 
 from vbsclient.api import limiter
-from vbsclient.api import verdict
 from vbsclient.api.rounds import Rounds
+from vbsclient.api import verdict
 
 
 def judged(status, retry_after=None):
