@@ -186,10 +186,13 @@ def _round(run, backup_ids, turn=0, last=True):
     the others asked for. The last round asks for all.
     """
     plan = plan_round(backup_ids, run.sightings)
+    by_volume = {}  # once a round, not once a scope: many volumes, many IDs
+    for backup_id in backup_ids:
+        by_volume.setdefault(run.sightings.volumes.get(
+            listing.id_key(backup_id)), []).append(backup_id)
     saws, complete = {}, False
     for scope, most in plan.lists:
-        members = [i for i in backup_ids if scope is PROJECT
-                   or run.sightings.volumes.get(listing.id_key(i)) == scope]
+        members = backup_ids if scope is PROJECT else by_volume.get(scope, [])
         shown, whole = _from_list(run, scope, most, members)
         saws.update(shown)
         complete = complete or whole
