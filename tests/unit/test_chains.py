@@ -140,6 +140,38 @@ def test_the_same_time_is_ordered_by_id():
     assert step.waits == ('b002',)
 
 
+def test_a_full_backup_goes_after_its_incremental_of_the_same_second():
+    # Found by the prune property (tests/cli/test_prune_chains.py): the
+    # full and its incremental made in one second shared a wave, so the
+    # full's DELETE went out with its incremental's and was refused.
+    for full_number in (1, 3):  # the full's ID sorts before or after
+        full = backup(full_number, incremental=False, made=60)
+        incremental = backup(2, made=60)
+        newest = backup(4, made=120)
+        records = [full, incremental, newest]
+        for record, dependents in ((full, True), (incremental, True),
+                                   (newest, False)):
+            record['has_dependent_backups'] = dependents
+        plan = chains.plan([full, incremental], records, ids(records))
+        first, then = plan.steps
+        assert (first.parent, first.wave, first.waits) == (
+            'b002', 0, ('b004',))
+        assert (then.parent, then.wave) == (full['id'], 1)
+        assert 'b002' in then.waits
+
+
+def test_incrementals_of_one_second_each_maybe_the_others_parent_go_together():
+    first, second = backup(1, made=60), backup(2, made=60)
+    full = backup(0, incremental=False, made=0)
+    newest = backup(3, made=120)
+    records = [full, first, second, newest]
+    for record in records:
+        record['has_dependent_backups'] = record is not newest
+    plan = chains.plan([first, second], records, ids(records))
+    assert {(s.parent, s.wave, s.waits) for s in plan.steps} == {
+        ('b001', 0, ('b002',)), ('b002', 0, ('b001', 'b003'))}
+
+
 def test_on_its_way():
     assert chains.on_its_way({'status': 'available'})
     assert chains.on_its_way({'status': 'deleting'})
@@ -233,15 +265,18 @@ def test_a_parent_goes_in_a_later_wave_than_its_dependent_parents(
     waves = {s.parent: s.wave for s in plan.steps}
     made = {r['id']: r['created_at'] for r in records}
     assert [s.wave for s in plan.steps] == sorted(waves.values())
-    for parent, found in _dependents(plan_input).items():
+    everyone = _dependents(plan_input)
+    for parent, found in everyone.items():
         if parent in waves:
             for dependent in found:
                 if dependent['id'] in waves:
-                    # Made in the same second: which came first is not
-                    # known, so they go together.
-                    same = made[parent] == made[dependent['id']]
+                    # Each may depend on the other (made in the same
+                    # second): which came first is not known, so they go
+                    # together.
+                    mutual = made[parent] == made[dependent['id']] and \
+                        parent in ids(everyone[dependent['id']])
                     assert waves[parent] >= waves[dependent['id']] + (
-                        not same)
+                        not mutual)
 
 
 @PROPERTY

@@ -30,8 +30,9 @@ reports dependents the list shows none of has unknown dependents.
 
 links() works that out for one volume; plan() turns it into an order,
 without a request: records in, steps out, in waves. A parent goes after
-every other parent among its dependents (a later wave; backups made in
-the same second share a wave), and waits for its dependents.
+every other parent among its dependents (a later wave), and waits for
+its dependents; parents that may each depend on the other (made in the
+same second, their order unknown) share a wave.
 """
 
 import collections
@@ -206,20 +207,60 @@ def plan(parents, backups, named_ids):
 
 def _plan_volume(records, parent_ids, named, steps, refusals):
     chain = links(records.values())
-    waves = {}  # the created_at of a second -> its parents' wave
+    waves = {}  # parent ID -> its wave
     ordered = sorted(records.values(), key=made_order, reverse=True)
     for _, group in itertools.groupby(ordered, key=_created):
         group = [r for r in group if r['id'] in parent_ids]
-        wave = 0
-        for record in group:
-            for dependent in chain.dependents.get(record['id'], ()):
-                if dependent['id'] in parent_ids and \
-                        _created(dependent) != _created(record):
-                    wave = max(wave, waves[_created(dependent)] + 1)
-        if group:
-            waves[_created(group[0])] = wave
-        for record in group:
-            _step(record, wave, chain, named, parent_ids, steps, refusals)
+        for together in _mutual(group, chain.dependents):
+            wave = max((waves[d['id']] + 1 for r in together
+                        for d in chain.dependents.get(r['id'], ())
+                        if d['id'] in waves), default=0)
+            waves.update((r['id'], wave) for r in together)
+            for record in together:
+                _step(record, wave, chain, named, parent_ids, steps,
+                      refusals)
+
+
+def _mutual(group, dependents):
+    """The parents of one second in sets that may each depend on the
+    other (strongly connected: Tarjan's algorithm, without recursion),
+    dependents' sets first. A full backup made in the same second as its
+    incremental is not in the incremental's set: it goes after it, as a
+    server that knows their order would require.
+    """
+    members = {r['id']: r for r in group}
+    edges = {i: [d['id'] for d in dependents.get(i, ()) if d['id'] in
+                 members] for i in members}
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    for root in members:
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, pending = work[-1]
+            step = next(pending, None)
+            if step is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    together = set()
+                    while node not in together:
+                        together.add(stack.pop())
+                    on_stack -= together
+                    found.append([members[i] for i in members
+                                  if i in together])
+            elif step not in index:
+                index[step] = low[step] = len(index)
+                stack.append(step)
+                on_stack.add(step)
+                work.append((step, iter(edges[step])))
+            elif step in on_stack:
+                low[node] = min(low[node], index[step])
+    return found
 
 
 def _step(record, wave, chain, named, parent_ids, steps, refusals):
