@@ -170,14 +170,43 @@ def test_a_dependent_deleted_elsewhere_is_waited_for(client, cloud):
     assert chain_cloud.backups == {}
 
 
-def test_a_long_chain_named_oldest_first_costs_few_requests(client, cloud):
+@pytest.mark.parametrize('parallel', [1, 4, None])
+def test_a_long_chain_named_oldest_first_costs_few_requests(client, cloud,
+                                                            parallel):
+    # The first refusal lists the volume; the parents not sent yet, queued
+    # or not, are held back rather than refused too (issue 24: at most
+    # 1.5 requests a backup).
     chain = chain_ids(51, 12)
     chain_cloud = ChainCloud(cloud, [chain])
-    outcomes = delete(client, chain)
+    outcomes = delete(client, chain, parallel=parallel)
     assert {o.result for o in outcomes} == {'deleted'}
     assert chain_cloud.backups == {}
-    assert len(vbs_calls(cloud)) <= 3 * len(chain)
+    assert len(vbs_calls(cloud)) <= 1.5 * len(chain)
     assert sum('/detail' in c.url for c in vbs_calls(cloud)) == 1
+    if parallel == 1:
+        assert chain_cloud.deletes == [chain[0]] + chain[::-1]
+
+
+def test_with_wait_the_survey_holds_a_chains_parents_from_the_start(
+        client, cloud):
+    chain = chain_ids(51, 17)
+    chain_cloud = ChainCloud(cloud, [chain])
+    outcomes = delete(client, chain, wait=True)
+    assert {o.result for o in outcomes} == {'gone'}
+    assert chain_cloud.deletes == chain[::-1]  # none refused
+    assert len(vbs_calls(cloud)) <= 1.1 * len(chain)
+
+
+def test_a_held_parent_the_plan_refuses_is_sent_once_the_server_decides(
+        client, cloud):
+    # Not a prune: the user named it, so the server has the last word.
+    chain = chain_ids(3, 18)
+    chain_cloud = ChainCloud(cloud, [chain])
+    outcomes = delete(client, chain[:2], parallel=1, wait=True)
+    assert [o.failed for o in outcomes] == [True, True]
+    assert 'Incremental backups exist' in outcomes[0].reason
+    assert chain[2] in outcomes[0].reason
+    assert sorted(chain_cloud.deletes) == chain[:2]  # each sent once, refused
 
 
 def test_a_chain_whose_deletes_take_time_is_not_polled_level_by_level(
@@ -235,14 +264,17 @@ def test_a_stop_in_the_chain_phase_sends_nothing_more(client, cloud):
         bulk.run_context.stop()  # Ctrl-C while waiting for chain[2]
         clock.sleep(seconds)
 
-    bulk = bulk_delete(client, timeout=600, sleep=sleep, clock=clock)
-    full, middle = bulk.run(chain[:2])
-    for parent in (full, middle):
-        assert parent.failed
-        assert 'Incremental backups exist' in parent.reason
-        assert 'interrupted before it was sent again' in parent.reason
-    assert chain_cloud.deletes.count(chain[0]) == 1
-    assert chain_cloud.deletes.count(chain[1]) == 2
+    # One at a time: the middle's refusal lists the volume, and the full
+    # backup, which reports a dependent, is held back unsent.
+    bulk = bulk_delete(client, parallel=1, timeout=600, sleep=sleep,
+                       clock=clock)
+    middle, full = bulk.run(chain[1::-1])
+    assert middle.failed
+    assert 'Incremental backups exist' in middle.reason
+    assert 'interrupted before it was sent again' in middle.reason
+    assert (full.result, full.reason) == (
+        'not-attempted', 'not attempted: the run was interrupted')
+    assert chain_cloud.deletes == [chain[1], chain[1]]
     assert len(clock.sleeps) == 1
 
 

@@ -266,7 +266,7 @@ class OverlapClient:
     def find(self, argument):
         return argument, None
 
-    def delete(self, backup_id):
+    def delete(self, backup_id, gate=None):
         with self.lock:
             self.now += 1
             self.most = max(self.most, self.now)
@@ -373,7 +373,7 @@ class InterruptingClient(OverlapClient):
         self.at = at
         self.bulk = None
 
-    def delete(self, backup_id):
+    def delete(self, backup_id, gate=None):
         if backup_id == uuid_of(self.at):
             self.bulk.run_context.stop()
         return super().delete(backup_id)

@@ -237,3 +237,31 @@ def test_a_token_that_expires_after_working_is_renewed_every_time(
 def _tokens(cloud):
     return [r for r in cloud.request_history
             if r.url == AUTH_URL + '/auth/tokens']
+
+
+def test_a_gate_holds_a_request_back_after_its_slot_and_frees_the_slot(
+        retrying_client, cloud):
+    import threading
+    from vbsclient.api import limiter
+    cloud.delete(backup_url(A), status_code=202)
+    cloud.get(backup_url(B), json={'backup': {'id': B}})
+    run = pipeline.Pipeline(limiter.FixedLimit(1))
+    client = retrying_client.bound(pipeline=run)
+    learnt = threading.Event()
+    asked = []
+
+    def gate():  # first: wait for what is under way; then: held
+        asked.append(len(vbs_calls(cloud)))
+        if not learnt.is_set():
+            # The one slot is free while this waits: the GET goes out.
+            threading.Thread(target=lambda: (client.get(B),
+                                             learnt.set())).start()
+            return learnt
+        return errors.Held('held back')
+    with pytest.raises(errors.Held):
+        client.delete(A, gate=gate)
+    assert [c.method for c in vbs_calls(cloud)] == ['GET']  # no DELETE
+    assert asked == [0, 1]
+    # Once a gate lets a request pass, it goes out.
+    client.delete(A, gate=lambda: None)
+    assert [c.method for c in vbs_calls(cloud)] == ['GET', 'DELETE']

@@ -13,15 +13,15 @@
 """The chain phase of a deletion run: the backups whose delete was refused
 because incremental backups depend on them (vbsclient.api.chains).
 
-One detailed list per volume, for the whole phase, then chains.plan();
-the parents go wave by wave. Each parent's delete is tried first (once
-its dependents are gone it is accepted, with no poll); only if it is
-refused again are the dependents it waits for polled, until they are
-gone, and the delete sent again. The wait never changes a dependent's
+One detailed list per volume, for the whole run (VolumeRecords), then
+chains.plan(); the parents go wave by wave. Each parent's delete is tried
+once its dependents have taken as long as the last ones took (then it is
+accepted, with no poll); only if it is refused are the dependents it
+waits for polled, until they are gone, and the delete sent again. In an
+exact run (a prune's) a held parent is never refused: it is sent only
+once its dependents were seen gone. The wait never changes a dependent's
 own outcome: if a dependent does not go, only its parent fails.
 """
-
-import threading
 
 from vbsclient.api import chains
 from vbsclient.api import concurrency
@@ -44,15 +44,19 @@ class ChainRun:
 
     send(client, outcome): one backup's delete, settled (accepted,
     blocked or failed); ours(ID): whether this run named a backup it is
-    not handing over here; known: records of whole volumes listed
-    already (a prune's), whose chains are planned without listing again.
+    not handing over here; volumes: the run's
+    vbsclient.api.volume_records.VolumeRecords; exact: a
+    held parent is sent only once its dependents were seen gone, and one
+    the plan refuses is not sent at all (a prune's plan: the server
+    never has to refuse a DELETE).
     """
 
-    def __init__(self, run, send, ours=None, force=False, known=None):
+    def __init__(self, run, send, volumes, ours=None, force=False,
+                 exact=False):
         self._run, self._send_one = run, send
         self._ours, self._force = ours or (lambda backup_id: False), force
-        self._records, self._named = {}, {}
-        self._known = known or {}
+        self._volumes, self._exact = volumes, exact
+        self._records, self._named = volumes.records, {}
         self._mates = set()  # the parents of the wave under way
         # When each parent's delete was accepted, and how long the last
         # dependent seen gone took from there: a chain's deletes take
@@ -68,8 +72,7 @@ class ChainRun:
         """
         parents = [o for o in outcomes if o.blocked_by_dependents]
         if parents:
-            for wave in self._plan(outcomes, parents,
-                                   self._known).waves():
+            for wave in self._plan(outcomes, parents).waves():
                 self._run.progress.waiting(sum(p.blocked_by_dependents
                                                for p in parents))
                 self._mates = {step.parent for step in wave}
@@ -86,8 +89,8 @@ class ChainRun:
         """
         parents = [o for o in outcomes if o.result is Result.WOULD_DELETE
                    and records[o.backup_id].get('has_dependent_backups')]
-        steps = {s.parent: s for s in self._plan(outcomes, parents,
-                                                 records).steps}
+        self._volumes.saw(records)
+        steps = {s.parent: s for s in self._plan(outcomes, parents).steps}
         for step in steps.values():
             if step.dependents:
                 self._named[step.parent].settle(settle.End(
@@ -97,8 +100,8 @@ class ChainRun:
         return sorted(outcomes, key=lambda o: steps[o.backup_id].wave + 1
                       if o.backup_id in steps else 0)
 
-    def _plan(self, outcomes, parents, known):
-        self._records = _learn(self._run, parents, dict(known), self._known)
+    def _plan(self, outcomes, parents):
+        _learn(self._run, parents, self._volumes)
         self._named = {o.backup_id: o for o in outcomes if o.backup_id and (
             o.blocked_by_dependents or o.result in _ON_ITS_WAY)}
         # A dry run's would-delete is on its way only in a status that a
@@ -111,8 +114,13 @@ class ChainRun:
         plan = chains.plan([self._records[p.backup_id] for p in parents],
                            self._records.values(), named)
         for refusal in plan.refusals.values():
-            _fail(self._named[refusal.parent], 'incremental backups of its '
-                  'volume that this run does not delete depend on it: %s'
+            parent = self._named[refusal.parent]
+            if parent.held and not self._exact:
+                self._send(parent)  # listed a moment ago: the server knows
+                if not parent.blocked_by_dependents:
+                    continue
+            _fail(parent, 'incremental backups of its volume that this run '
+                          'does not delete depend on it: %s'
                   % chains.describe(refusal.in_the_way, total=refusal.count,
                                     status=True), remain=True)
         return plan
@@ -126,9 +134,9 @@ class ChainRun:
         if lost:
             return _fail(parent, 'incremental backups that depend on it '
                                  'were not deleted: %s' % self._about(lost))
-        if parent.held:
-            # Never sent: sent once its dependents are gone, so that the
-            # server need not refuse it.
+        if parent.held and (self._exact or self._takes is None):
+            # Never sent: sent once its dependents are seen gone, so that
+            # the server need not refuse it.
             if not self._waited(parent, waits):
                 return
         else:
@@ -200,42 +208,13 @@ class ChainRun:
                                 for i in sorted(ids)])
 
 
-def _learn(run, parents, records, known):
-    """The records of the parents' volumes, added to `records`: one
-    detailed list per volume (a parent's own GET only while its volume is
-    not listed); none for a volume whose records are `known` (whole).
+def _learn(run, parents, volumes):
+    """The records of the parents' volumes (VolumeRecords.learn); a
+    parent whose volume cannot be listed fails.
     """
-    listed, lock = {}, threading.Lock()  # volume -> [done, error]
-    known = {r.get('volume_id') for r in known.values()}
-
     def learn(parent):
-        client = run.for_backup()
         try:
-            record = (records.get(parent.backup_id)
-                      or client.get(parent.backup_id))
-            volume = record.get('volume_id')
-            if not volume:
-                raise errors.VbsError('its record names no volume')
-            if volume in known:  # listed already, whole
-                records.setdefault(parent.backup_id, record)
-                return
-            with lock:
-                mine = volume not in listed
-                done = listed.setdefault(volume, [threading.Event()])
-            if mine:
-                try:
-                    volumes = list(client.list(detailed=True,
-                                               volume_id=volume))
-                    records.update((b['id'], b) for b in volumes)
-                    run.sightings.listed(volume, volumes)
-                except errors.VbsError as exc:
-                    done.append(exc)
-                finally:
-                    done[0].set()
-            done[0].wait()
-            if len(done) > 1:
-                raise done[1]
-            records.setdefault(parent.backup_id, record)
+            volumes.learn(run.for_backup(), parent.backup_id)
         except errors.VbsError as exc:
             if not run.stopped:  # else: interrupted
                 _fail(parent, 'the backups that depend on it could not be '
@@ -243,7 +222,6 @@ def _learn(run, parents, records, known):
     list(concurrency.ordered_map(learn, parents, run.parallel,
                                  stop=run.stopping,
                                  skipped=lambda parent: None))
-    return records
 
 
 def _elsewhere(step):

@@ -126,21 +126,23 @@ class BackupClient(lookups.Lookups):
 
     # -- the resource's verbs -------------------------------------------------
 
-    def delete(self, backup_id):
+    def delete(self, backup_id, gate=None):
         """Ask for the backup's deletion; return the request ID.
 
         202 means accepted: the backup goes to "deleting", then disappears
         (see vbsclient.api.waiter). Raises Unconfirmed when the request
-        failed after an earlier attempt was cut off.
+        failed after an earlier attempt was cut off. gate: asked just
+        before it is sent (vbsclient.api.pipeline.Pipeline.send).
         """
         return self._in_a_run()._request(
-            'DELETE', 'backups/' + ids.path_segment(backup_id)).request_id
+            'DELETE', 'backups/' + ids.path_segment(backup_id),
+            gate=gate).request_id
 
-    def force_delete(self, backup_id):
+    def force_delete(self, backup_id, gate=None):
         """Delete a backup whatever its status (admin; os-force_delete)."""
         return self._in_a_run()._request(
             'POST', 'backups/%s/action' % ids.path_segment(backup_id),
-            json={'os-force_delete': {}}).request_id
+            gate=gate, json={'os-force_delete': {}}).request_id
 
     def get(self, backup_id):
         """Return the backup's record (a dict).

@@ -33,7 +33,6 @@ import collections
 import dataclasses
 
 from vbsclient.api import chainrun
-from vbsclient.api import chains
 from vbsclient.api import concurrency
 from vbsclient.api import dedup
 from vbsclient.api import errors
@@ -42,6 +41,7 @@ from vbsclient.api.outcome import FAILURES
 from vbsclient.api.outcome import Outcome
 from vbsclient.api.outcome import Result
 from vbsclient.api import settle
+from vbsclient.api import volume_records
 from vbsclient.api import waiter
 
 
@@ -92,16 +92,22 @@ class BulkDelete:
         self.run_context = run
         self.force = force
         self.dry_run = dry_run
-        self.listed = listed
         self.rules = settle.Rules(listed=listed is not None,
                                   ignore_missing=ignore_missing)
         self.counts = collections.Counter()  # Result -> outcomes reported
         self._claims = dedup.Claims()
         self._records = {}  # dry run: backup ID -> its record
+        self._volumes = volume_records.VolumeRecords(run, known=listed)
 
     @property
     def interrupted(self):
         return self.run_context.stopped
+
+    def listed(self, records):
+        """The records the arguments were listed with (ID -> record):
+        of whole volumes, as BulkDelete's `listed`.
+        """
+        self._volumes.known(records)
 
     def summary(self):
         """What the run did, for whoever reports it."""
@@ -118,7 +124,9 @@ class BulkDelete:
         self.run_context.client.allow_parallel(self.run_context.parallel)
         if wait and not (self.dry_run or self.rules.listed) and (
                 expected is None or expected > 1):
-            waiter.survey(self.run_context)
+            records, whole = waiter.survey(self.run_context)
+            # The chains it shows: their parents are held back at once.
+            (self._volumes.known if whole else self._volumes.saw)(records)
         # A listed run (a prune) reports at the end: its chain phase knows
         # every outcome, the dependents accepted first among them.
         hold = wait or self.dry_run or self.rules.listed
@@ -178,12 +186,23 @@ class BulkDelete:
             return None
         if self.dry_run:
             self._check_exists(client, outcome)
-        elif chains.reports_dependents(
-                (self.listed or {}).get(outcome.backup_id, {})):
+        elif self._volumes.depended_on(outcome.backup_id):
             outcome.hold()
         else:
-            self.delete(client, outcome)
+            self.delete(client, outcome,
+                        gate=self._volumes.gate(outcome.backup_id))
+            if outcome.blocked_by_dependents and not outcome.held:
+                self._learn_volume(client, outcome)
         return outcome
+
+    def _learn_volume(self, client, outcome):
+        """A chain: list its volume now, so that its parents not sent
+        yet are held back rather than refused too.
+        """
+        try:
+            self._volumes.learn(client, outcome.backup_id)
+        except errors.VbsError:
+            pass  # the chain phase lists it again, and says why it failed
 
     def _resolve(self, client, argument):
         """(backup ID, name) of an argument: as listed, or looked up."""
@@ -203,12 +222,16 @@ class BulkDelete:
                 return None  # named before: that outcome stands for it
         return outcome
 
-    def delete(self, client, outcome):
-        """Send one backup's delete, and settle what it did."""
+    def delete(self, client, outcome, gate=None):
+        """Send one backup's delete, and settle what it did (or hold it
+        back, if the gate says so).
+        """
         remove = client.force_delete if self.force else client.delete
         request_id = error = saw = None
         try:
-            request_id = remove(outcome.backup_id)
+            request_id = remove(outcome.backup_id, gate=gate)
+        except errors.Held:
+            return outcome.hold()
         except errors.VbsError as exc:
             error = exc
         if settle.look_needed(error, self.rules):
@@ -229,8 +252,9 @@ class BulkDelete:
     def _chains(self):
         """The chain phase (vbsclient.api.chainrun)."""
         return chainrun.ChainRun(self.run_context, self.delete,
+                                 self._volumes,
                                  ours=self._claims.__contains__,
-                                 force=self.force, known=self.listed)
+                                 force=self.force, exact=self.rules.listed)
 
 
 def wait_until_gone(run, outcomes):

@@ -142,6 +142,12 @@ class Interrupted(NotSent):
     """Not sent: the run was stopped (Ctrl-C, SIGTERM, SIGHUP)."""
 
 
+class Held(NotSent):
+    """Not sent: held back, as backups depend on it (sent later, once
+    they are gone: vbsclient.api.chainrun).
+    """
+
+
 class Unconfirmed(VbsError):
     """A request failed after one of its attempts may have been carried
     out all the same: cut off after it was sent (a reset, a timeout), or

@@ -17,7 +17,7 @@ makes (a DELETE, a GET, a list page, a lookup, the check of what a 404
 means, the re-send of a chain's parent) goes through Pipeline.send, and
 each attempt through the same steps:
 
-    stop? given up? -> a slot (limiter) -> stop? deadline? -> send
+    stop? given up? -> a slot (limiter) -> stop? deadline? gate? -> send
     -> classify the answer (vbsclient.api.verdict) -> release the slot
     -> retry (a fault, throttling, an expired token) or not
 
@@ -26,6 +26,10 @@ same way on every path. Nothing raises past the release of a slot: an
 unexpected error becomes the request's failure. Every wait (for a slot,
 a Retry-After hold, a back-off pause, a token's verdict) wakes on the
 stop, and nothing is sent after it.
+
+A request may carry a gate, asked once it has its slot, just before it
+is sent: the last moment to hold a chain's parent back
+(vbsclient.api.volume_records.VolumeRecords.gate).
 """
 
 import dataclasses
@@ -118,19 +122,22 @@ class Pipeline:
     def now(self):
         return self._clock()
 
-    def send(self, place, method, path, settings, deadline, **kwargs):
+    def send(self, place, method, path, settings, deadline, gate=None,
+             **kwargs):
         """Send one request through `place` (a keystoneauth Adapter) until
         it gets an answer worth keeping; return its Final.
 
         deadline: a now() value by which the request gives up, time spent
-        waiting for a slot or a pause included.
+        waiting for a slot or a pause included. gate(): None (send it), an
+        error (not sent: that error, a NotSent) or an Event (wait for it
+        without a slot, then queue again).
         """
         may_have_acted = False
         retried = renewed = 0
         last = None
         while True:
             attempt = self._attempt(place, method, path, settings, deadline,
-                                    kwargs)
+                                    kwargs, gate)
             if attempt.judgement is None:
                 # Not sent (stopped, given up, out of time): what this
                 # request last met says more, if it was sent at all.
@@ -158,30 +165,37 @@ class Pipeline:
 
     # -- one attempt ----------------------------------------------------------
 
-    def _attempt(self, place, method, path, settings, deadline, kwargs):
-        why_not = self._why_not_send(deadline)
-        if why_not is not None:
-            return _Attempt(error=why_not)
-        ticket = self.limiter.acquire(self.stopping, deadline)
-        if ticket is None:
-            return _Attempt(error=self._why_not_send(None) or
-                            _out_of_time(' waiting for its turn to be sent '
-                                         '(throttling holds every request '
-                                         'as Retry-After says)'))
-        attempt = _Attempt()
-        try:
-            # Again: the run may have stopped while this one queued.
-            attempt.error = self._why_not_send(deadline)
-            if attempt.error is None:
-                attempt = self._exchange(place, method, path, settings,
-                                         deadline, kwargs)
-        except Exception as exc:
-            # A surprise (a library's, or ours) is this request's failure,
-            # never a slot held for ever.
-            attempt = _surprise(exc)
-        finally:
-            self.limiter.release(ticket, attempt.judgement)
-        return attempt
+    def _attempt(self, place, method, path, settings, deadline, kwargs,
+                 gate=None):
+        while True:
+            why_not = self._why_not_send(deadline)
+            if why_not is not None:
+                return _Attempt(error=why_not)
+            ticket = self.limiter.acquire(self.stopping, deadline)
+            if ticket is None:
+                return _Attempt(error=self._why_not_send(None) or _out_of_time(
+                    ' waiting for its turn to be sent (throttling holds '
+                    'every request as Retry-After says)'))
+            attempt, later = _Attempt(), None
+            try:
+                # Again: the run may have stopped while this one queued.
+                attempt.error = self._why_not_send(deadline)
+                if attempt.error is None and gate is not None:
+                    later = gate()
+                    if isinstance(later, Exception):
+                        attempt.error, later = later, None
+                if attempt.error is None and later is None:
+                    attempt = self._exchange(place, method, path, settings,
+                                             deadline, kwargs)
+            except Exception as exc:
+                # A surprise (a library's, or ours) is this request's
+                # failure, never a slot held for ever.
+                attempt, later = _surprise(exc), None
+            finally:
+                self.limiter.release(ticket, attempt.judgement)
+            if later is None:
+                return attempt
+            later.wait()  # what it waits for goes through the pipeline too
 
     def _why_not_send(self, deadline):
         """The error of a request that must not go out now, or None."""

@@ -107,7 +107,7 @@ class Prune:
         decisions = retention.plan(records, self.rules)
         # The deletion knows every record listed: it holds back those that
         # others depend on, and plans chains without listing again.
-        self.bulk.listed.update((r['id'], r) for r in records)
+        self.bulk.listed({r['id']: r for r in records})
         doomed = [d.record['id'] for d in decisions
                   if d.action == retention.DELETE]
         outcomes = {}

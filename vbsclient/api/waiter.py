@@ -142,9 +142,15 @@ def survey(run):
     """Read the project's list (one page at most) before the deletes,
     so that a backup absent from it later is gone without a GET: on a
     server that deletes in a moment, most are gone by the first round.
+
+    Returns (records read: ID -> record, whether the list was complete):
+    a backup whose record reports dependents is held back from the first
+    deletes (vbsclient.api.deletion).
     """
-    if PROJECT not in run.sightings.pages:
-        _from_list(run, PROJECT, 1, [])
+    if PROJECT in run.sightings.pages:
+        return {}, False
+    records, complete = _read_list(run, PROJECT, 1)
+    return {r['id']: r for r in records.values()}, complete
 
 
 def until_gone(run, backup_ids, first_delay=FIRST_DELAY, on_round=None):
@@ -215,6 +221,22 @@ def _from_list(run, scope, most, members):
     those it can tell of; the others are left to a GET), and whether
     the list was complete.
     """
+    seen_before = set(run.sightings.seen.get(scope, ()))
+    records, complete = _read_list(run, scope, most)
+    saws = {}
+    for backup_id in members:
+        key = listing.id_key(backup_id)
+        if key in records:
+            saws[backup_id] = settle.Saw(record=records[key])
+        elif complete and key in seen_before:
+            saws[backup_id] = settle.Saw(absent=True)
+    return saws, complete
+
+
+def _read_list(run, scope, most):
+    """The scope's list, at most `most` pages: (records read, by ID key;
+    whether it was complete, which the run's sightings learn).
+    """
     report = listing.Report()
     filters = {} if scope is PROJECT else {'volume_id': scope}
     records = {}
@@ -233,19 +255,11 @@ def _from_list(run, scope, most, members):
         complete = False  # a failed page: the GETs decide, from now on
         with run.sightings.lock:
             run.sightings.pages[scope] = TOO_LONG
-    seen_before = set(run.sightings.seen.get(scope, ()))
     if complete:
         with run.sightings.lock:
             run.sightings.pages[scope] = max(1, report.pages)
         run.sightings.listed(scope, records.values())
-    saws = {}
-    for backup_id in members:
-        key = listing.id_key(backup_id)
-        if key in records:
-            saws[backup_id] = settle.Saw(record=records[key])
-        elif complete and key in seen_before:
-            saws[backup_id] = settle.Saw(absent=True)
-    return saws, complete
+    return records, complete
 
 
 def _note(waited, backup_id, saw, now):
