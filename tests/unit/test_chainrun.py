@@ -320,3 +320,24 @@ def test_a_held_parent_the_stop_kept_is_not_attempted(client, cloud):
     assert (full.result, full.reason) == (
         'not-attempted', 'not attempted: the run was interrupted')
     assert chain_cloud.deletes == [chain[1]]  # the parent never sent
+
+
+@pytest.mark.parametrize('parallel', [1, None])
+def test_a_prunes_parents_of_one_second_go_as_the_server_tells_unrefused(
+        client, cloud, parallel):
+    # Two incrementals made in the same second, each possibly the other's
+    # parent: the list cannot tell which came first. Found by the prune
+    # property (tests/cli/test_prune_chains.py): sent together, one was
+    # refused. Once the newest is gone, their records tell.
+    # The later of the two has the smaller ID: the order the planner
+    # guesses is the wrong one.
+    made = chain_ids(4, 32)
+    chain = [made[0], made[2], made[1], made[3]]
+    chain_cloud = ChainCloud(cloud, [chain])
+    for backup_id in chain[1:3]:
+        chain_cloud.backups[backup_id]['created_at'] = '2026-11-27T10:30:00'
+    records = {b['id']: chain_cloud._record(b)
+               for b in chain_cloud.backups.values()}
+    outcomes = delete(client, chain, listed=records, parallel=parallel)
+    assert {o.result for o in outcomes} == {'deleted'}
+    assert chain_cloud.deletes == chain[::-1]  # each once, none refused

@@ -57,7 +57,6 @@ class ChainRun:
         self._ours, self._force = ours or (lambda backup_id: False), force
         self._volumes, self._exact = volumes, exact
         self._records, self._named = volumes.records, {}
-        self._mates = set()  # the parents of the wave under way
         # When each parent's delete was accepted, and how long the last
         # dependent seen gone took from there: a chain's deletes take
         # alike, so a parent's first try waits that long rather than be
@@ -75,9 +74,8 @@ class ChainRun:
             for wave in self._plan(outcomes, parents).waves():
                 self._run.progress.waiting(sum(p.blocked_by_dependents
                                                for p in parents))
-                self._mates = {step.parent for step in wave}
                 list(concurrency.ordered_map(
-                    self._step, wave, self._run.parallel,
+                    self._together, _mutual(wave), self._run.parallel,
                     stop=self._run.stopping, skipped=lambda step: None))
         for parent in (p for p in parents if p.blocked_by_dependents):
             parent.settle(settle.parent_interrupted(parent.held,
@@ -125,10 +123,51 @@ class ChainRun:
                                     status=True), remain=True)
         return plan
 
-    def _step(self, step):
+    def _together(self, steps):
+        """Parents of one wave that may each depend on another (made in
+        the same second): which goes first only the server knows. Apart
+        from an exact run's, they go together, and a refusal sorts them
+        out. An exact run asks each one's record, once the others they
+        wait for are gone, and sends those that report no dependents,
+        then the rest, so that none is refused.
+        """
+        mates = {s.parent for s in steps}
+        if not (self._exact and len(steps) > 1):
+            # Each in a thread of its own: one refused waits for the others.
+            list(concurrency.ordered_map(
+                lambda step: self._step(step, mates - {step.parent}), steps,
+                len(steps), stop=self._run.stopping, skipped=lambda s: None))
+            return
+        pending = steps
+        while pending:
+            mates = {s.parent for s in pending}
+            free = [s for s in pending if self._free(s, mates)]
+            if self._run.stopped:
+                return
+            for step in free or pending:  # none: the server decides
+                self._step(step, mates - {step.parent})
+            pending = [s for s in pending if free and s not in free]
+
+    def _free(self, step, mates):
+        """Whether a parent's record, once its dependents outside `mates`
+        are gone, reports none left (a GET).
+        """
         parent = self._named[step.parent]
-        # Parents of the same wave (made in the same second) go together.
-        waits = [w for w in step.waits if w not in self._mates]
+        if not parent.blocked_by_dependents:
+            return True  # settled already: nothing to send
+        outside = [w for w in step.waits if w not in mates]
+        if outside and not self._waited(parent, outside):
+            return True  # failed: its step says so, sending nothing
+        saw = waiter.look(self._run.for_backup(), step.parent)
+        return saw.record is None or not chains.reports_dependents(
+            saw.record)
+
+    def _step(self, step, mates=()):
+        parent = self._named[step.parent]
+        if not parent.blocked_by_dependents:
+            return  # failed while its mates were sorted out
+        # Parents that may each depend on another go together.
+        waits = [w for w in step.waits if w not in mates]
         lost = [w for w in waits if w in self._named
                 and self._named[w].result not in _ON_ITS_WAY]
         if lost:
@@ -222,6 +261,26 @@ def _learn(run, parents, volumes):
     list(concurrency.ordered_map(learn, parents, run.parallel,
                                  stop=run.stopping,
                                  skipped=lambda parent: None))
+
+
+def _mutual(wave):
+    """The wave's steps in groups that wait for each other (mates: made
+    in the same second), in wave order.
+    """
+    root = {step.parent: step.parent for step in wave}
+
+    def top(backup_id):
+        while root[backup_id] != backup_id:
+            backup_id = root[backup_id]
+        return backup_id
+    for step in wave:
+        for wait in step.waits:
+            if wait in root:
+                root[top(wait)] = top(step.parent)
+    groups = {}
+    for step in wave:
+        groups.setdefault(top(step.parent), []).append(step)
+    return list(groups.values())
 
 
 def _elsewhere(step):
