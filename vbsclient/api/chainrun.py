@@ -32,8 +32,10 @@ from vbsclient.api import waiter
 
 _ON_ITS_WAY = (Result.DELETED, Result.GONE, Result.WOULD_DELETE)
 # A dependent accepted a moment ago is often gone within a second: the
-# polls start sooner than --wait's.
-FIRST_DELAY = 0.1
+# polls start sooner than --wait's, and the sooner the first one, the
+# closer the time a chain's level takes is learnt (a parent's first try
+# waits that long).
+FIRST_DELAY = 0.05
 # The most a parent waits, before its first try, for its dependents to
 # take as long to go as the last ones took.
 MOST_EXPECTED = 10.0
@@ -175,7 +177,9 @@ class ChainRun:
                                  'were not deleted: %s' % self._about(lost))
         if parent.held and (self._exact or self._takes is None):
             # Never sent: sent once its dependents are seen gone, so that
-            # the server need not refuse it.
+            # the server need not refuse it; looked for once they have
+            # taken as long as the last ones did.
+            self._expect(waits)
             if not self._waited(parent, waits):
                 return
         else:
