@@ -59,12 +59,7 @@ class ChainRun:
         self._ours, self._force = ours or (lambda backup_id: False), force
         self._volumes, self._exact = volumes, exact
         self._records, self._named = volumes.records, {}
-        # When each parent's delete was accepted, and how long the last
-        # dependent seen gone took from there: a chain's deletes take
-        # alike, so a parent's first try waits that long rather than be
-        # refused and poll (on Cinder, 5 requests a backup, not 2).
-        self._accepted_at, self._takes = {}, None
-        self._started = run.clock()
+        self._pace = Pace(run)
 
     def delete(self, outcomes):
         """Delete the parents among `outcomes` that were refused (blocked):
@@ -175,15 +170,15 @@ class ChainRun:
         if lost:
             return _fail(parent, 'incremental backups that depend on it '
                                  'were not deleted: %s' % self._about(lost))
-        if parent.held and (self._exact or self._takes is None):
+        if parent.held and (self._exact or not self._pace.known):
             # Never sent: sent once its dependents are seen gone, so that
             # the server need not refuse it; looked for once they have
             # taken as long as the last ones did.
-            self._expect(waits)
+            self._pace.expect(waits)
             if not self._waited(parent, waits):
                 return
         else:
-            self._expect(step.waits)
+            self._pace.expect(step.waits)
         self._send(parent)
         if not parent.blocked_by_dependents:
             return  # accepted, or failed for a reason of its own
@@ -203,10 +198,7 @@ class ChainRun:
         parent (or leave it to the stop) and return False.
         """
         waited = waiter.until_gone(self._run, waits, first_delay=FIRST_DELAY)
-        for backup_id, at in waited.ended_at.items():
-            if waited.ends[backup_id].result is Result.GONE:
-                self._takes = at - self._accepted_at.get(backup_id,
-                                                         self._started)
+        self._pace.seen(waited)
         if self._run.stopped:
             return False
         ended = [i for i, end in waited.ends.items()
@@ -222,20 +214,9 @@ class ChainRun:
         held, refusal = parent.held, parent.error
         self._send_one(self._run.for_backup(), parent)
         if parent.result is Result.DELETED:
-            self._accepted_at[parent.backup_id] = self._run.clock()
+            self._pace.accepted(parent.backup_id)
         if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
             parent.settle(settle.parent_interrupted(held, refusal))
-
-    def _expect(self, waits):
-        """Wait (stop-aware) until the dependents, accepted when they
-        were, have taken as long as the last ones seen gone.
-        """
-        if self._takes is None or not waits:
-            return
-        due = max(self._accepted_at.get(w, self._started) for w in waits)
-        pause = min(due + self._takes - self._run.clock(), MOST_EXPECTED)
-        if pause > 0:
-            self._run.sleep(pause)
 
     def _not_gone(self, pending):
         mine = [w for w in pending if w in self._named or self._ours(w)]
@@ -249,6 +230,45 @@ class ChainRun:
     def _about(self, ids):
         return chains.describe([self._records.get(i, {'id': i})
                                 for i in sorted(ids)])
+
+
+class Pace:
+    """How long a chain's level takes to go: when each parent's delete
+    was accepted, and how long the last dependent seen gone took from
+    there. A chain's deletes take alike, so a parent's first try waits
+    that long rather than be refused and poll (on Cinder, 5 requests a
+    backup, not 2).
+    """
+
+    def __init__(self, run):
+        self._run = run
+        self._accepted_at, self._takes = {}, None
+        self._started = run.clock()
+
+    @property
+    def known(self):
+        return self._takes is not None
+
+    def accepted(self, backup_id):
+        self._accepted_at[backup_id] = self._run.clock()
+
+    def seen(self, waited):
+        """Learn from a wait (waiter.Waited) when its backups went."""
+        for backup_id, at in waited.ended_at.items():
+            if waited.ends[backup_id].result is Result.GONE:
+                self._takes = at - self._accepted_at.get(backup_id,
+                                                         self._started)
+
+    def expect(self, waits):
+        """Wait (stop-aware) until the dependents, accepted when they
+        were, have taken as long as the last ones seen gone.
+        """
+        if self._takes is None or not waits:
+            return
+        due = max(self._accepted_at.get(w, self._started) for w in waits)
+        pause = min(due + self._takes - self._run.clock(), MOST_EXPECTED)
+        if pause > 0:
+            self._run.sleep(pause)
 
 
 def _learn(run, parents, volumes):

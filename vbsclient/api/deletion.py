@@ -192,17 +192,9 @@ class BulkDelete:
             self.delete(client, outcome,
                         gate=self._volumes.gate(outcome.backup_id))
             if outcome.blocked_by_dependents and not outcome.held:
-                self._learn_volume(client, outcome)
+                # A chain: its parents not sent yet are held back.
+                self._volumes.learn_soon(client, outcome.backup_id)
         return outcome
-
-    def _learn_volume(self, client, outcome):
-        """A chain: list its volume now, so that its parents not sent
-        yet are held back rather than refused too.
-        """
-        try:
-            self._volumes.learn(client, outcome.backup_id)
-        except errors.VbsError:
-            pass  # the chain phase lists it again, and says why it failed
 
     def _resolve(self, client, argument):
         """(backup ID, name) of an argument: as listed, or looked up."""

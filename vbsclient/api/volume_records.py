@@ -111,6 +111,16 @@ class VolumeRecords:
             with self._lock:
                 self._learning.discard(mine)
 
+    def learn_soon(self, client, backup_id):
+        """learn(), for the deletes of a refused backup's volume: a list
+        that fails now is tried again by the chain phase, which says why
+        it failed.
+        """
+        try:
+            self.learn(client, backup_id)
+        except errors.VbsError:
+            pass
+
     def _list_volume(self, client, record, backup_id):
         volume = record.get('volume_id')
         if not volume:
