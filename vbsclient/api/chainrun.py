@@ -42,7 +42,8 @@ MOST_EXPECTED = 10.0
 
 
 class ChainRun:
-    """The chain phase of a run (vbsclient.api.run.Run).
+    """The chain phase of a run (vbsclient.api.run.Run): plans the
+    parents' waves (chains.plan) and hands each wave to Steps.
 
     send(client, outcome): one backup's delete, settled (accepted,
     blocked or failed); ours(ID): whether this run named a backup it is
@@ -55,11 +56,11 @@ class ChainRun:
 
     def __init__(self, run, send, volumes, ours=None, force=False,
                  exact=False):
-        self._run, self._send_one = run, send
-        self._ours, self._force = ours or (lambda backup_id: False), force
-        self._volumes, self._exact = volumes, exact
+        self._run, self._volumes, self._force = run, volumes, force
+        self._exact = exact
         self._records, self._named = volumes.records, {}
-        self._pace = Pace(run)
+        self._steps = Steps(run, send, self._named, self._records,
+                            ours or (lambda backup_id: False), exact)
 
     def delete(self, outcomes):
         """Delete the parents among `outcomes` that were refused (blocked):
@@ -72,7 +73,7 @@ class ChainRun:
                 self._run.progress.waiting(sum(p.blocked_by_dependents
                                                for p in parents))
                 list(concurrency.ordered_map(
-                    self._together, _mutual(wave), self._run.parallel,
+                    self._steps.together, _mutual(wave), self._run.parallel,
                     stop=self._run.stopping, skipped=lambda step: None))
         for parent in (p for p in parents if p.blocked_by_dependents):
             parent.settle(settle.parent_interrupted(parent.held,
@@ -97,8 +98,10 @@ class ChainRun:
 
     def _plan(self, outcomes, parents):
         _learn(self._run, parents, self._volumes)
-        self._named = {o.backup_id: o for o in outcomes if o.backup_id and (
-            o.blocked_by_dependents or o.result in _ON_ITS_WAY)}
+        self._named.clear()  # shared with the steps
+        self._named.update({o.backup_id: o for o in outcomes if o.backup_id
+                            and (o.blocked_by_dependents
+                                 or o.result in _ON_ITS_WAY)})
         # A dry run's would-delete is on its way only in a status that a
         # delete can take; a real run's accepted delete is, whatever.
         named = [i for i, o in self._named.items()
@@ -111,8 +114,8 @@ class ChainRun:
         for refusal in plan.refusals.values():
             parent = self._named[refusal.parent]
             if parent.held and not self._exact:
-                self._send(parent)  # listed a moment ago: the server knows
-                if not parent.blocked_by_dependents:
+                self._steps.send(parent)  # listed a moment ago: the server
+                if not parent.blocked_by_dependents:  # knows better
                     continue
             _fail(parent, 'incremental backups of its volume that this run '
                           'does not delete depend on it: %s'
@@ -120,7 +123,23 @@ class ChainRun:
                                     status=True), remain=True)
         return plan
 
-    def _together(self, steps):
+
+class Steps:
+    """Carries out a plan's steps (chains.Step): each parent sent once
+    its dependents are gone, or tried once they have taken as long as
+    the last ones (Pace), and again after a refusal once they are gone.
+
+    named: backup ID -> the Outcome of each backup of the run that
+    counts (ChainRun's, filled in as it plans); records: ID -> record.
+    """
+
+    def __init__(self, run, send, named, records, ours, exact):
+        self._run, self._send_one = run, send
+        self._named, self._records = named, records
+        self._ours, self._exact = ours, exact
+        self._pace = Pace(run)
+
+    def together(self, steps):
         """Parents of one wave that may each depend on another (made in
         the same second): which goes first only the server knows. Apart
         from an exact run's, they go together, and a refusal sorts them
@@ -144,6 +163,17 @@ class ChainRun:
             for step in free or pending:  # none: the server decides
                 self._step(step, mates - {step.parent})
             pending = [s for s in pending if free and s not in free]
+
+    def send(self, parent):
+        """Send a parent's delete (settled); one the stop kept unsent is
+        interrupted.
+        """
+        held, refusal = parent.held, parent.error
+        self._send_one(self._run.for_backup(), parent)
+        if parent.result is Result.DELETED:
+            self._pace.accepted(parent.backup_id)
+        if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
+            parent.settle(settle.parent_interrupted(held, refusal))
 
     def _free(self, step, mates):
         """Whether a parent's record, once its dependents outside `mates`
@@ -179,7 +209,7 @@ class ChainRun:
                 return
         else:
             self._pace.expect(step.waits)
-        self._send(parent)
+        self.send(parent)
         if not parent.blocked_by_dependents:
             return  # accepted, or failed for a reason of its own
         if not step.waits:
@@ -188,7 +218,7 @@ class ChainRun:
                                  'volume shows no backup depending on it',
                          remain=True)
         if self._waited(parent, step.waits):
-            self._send(parent)
+            self.send(parent)
             if parent.blocked_by_dependents:
                 _fail(parent, 'refused again once the incremental backups '
                               'it waited for were gone')
@@ -209,14 +239,6 @@ class ChainRun:
         elif waited.pending:
             _fail(parent, self._not_gone(waited.pending))
         return not (ended or waited.pending)
-
-    def _send(self, parent):
-        held, refusal = parent.held, parent.error
-        self._send_one(self._run.for_backup(), parent)
-        if parent.result is Result.DELETED:
-            self._pace.accepted(parent.backup_id)
-        if parent.result is Result.NOT_ATTEMPTED:  # the stop kept it
-            parent.settle(settle.parent_interrupted(held, refusal))
 
     def _not_gone(self, pending):
         mine = [w for w in pending if w in self._named or self._ours(w)]

@@ -22,8 +22,9 @@ Usable as a library without the CLI:
 
 keystoneauth does authentication, the catalog, TLS verification and the
 user agent; every request goes through the run's pipeline
-(vbsclient.api.pipeline: limits, retries, tokens, stop, deadlines); this
-class builds the requests of the resource's verbs. What an answer means
+(vbsclient.api.pipeline: limits, retries, tokens, stop, deadlines).
+BackupClient builds the requests of the resource's verbs; Requests, its
+base, holds the settings and the run they are sent in. What an answer means
 is answers.py's, following pages paging.py's, names lookups.py's, where
 the endpoint is endpoint.py's. It knows nothing of retries, tokens or
 limits.
@@ -50,8 +51,9 @@ DEFAULT_READ_TIMEOUT = 60.0
 BUDGET_IN_ATTEMPTS = 3
 
 
-class BackupClient(lookups.Lookups):
-    """Backups of one project, at one VBS endpoint.
+class Requests:
+    """The requests of one project at one VBS endpoint: its settings,
+    where it is, and the run each request goes through (_request).
 
     retries: how often one request is retried after a connection failure,
     a 502/503/504 or throttling (413/429, waiting as Retry-After says).
@@ -124,7 +126,45 @@ class BackupClient(lookups.Lookups):
         """
         transport.mount(self.session, workers)
 
-    # -- the resource's verbs -------------------------------------------------
+    def _in_a_run(self):
+        """This copy if it is bound to a run, else one bound to a run of
+        its own, for one call (each list page, each retry of it, shares
+        the same stop, breaker and token guard).
+        """
+        if self._pipeline is not None:
+            return self
+        return self.bound(pipeline=api_pipeline.Pipeline())
+
+    def _request(self, method, path, service=None, **kwargs):
+        """Send through the run's pipeline; return the answer or raise its
+        error.
+
+        service: the adapter to send through (default: the VBS endpoint's).
+        A request that changes something (not a GET) and fails after an
+        earlier attempt of it was cut off raises Unconfirmed: it may have
+        been carried out, whatever the final answer says.
+        """
+        pipeline = self._pipeline or api_pipeline.Pipeline()
+        # Not retried: finding the endpoint is a setting, not a fault.
+        place = service or self._place.adapter()
+        deadline = self._deadline
+        if deadline is None:
+            deadline = pipeline.now() + self.budget
+        final = pipeline.send(place, method, path, self.settings, deadline,
+                              **kwargs)
+        error = final.error or answers.error_of(final.answer)
+        if error is None:
+            return final.answer
+        if final.may_have_acted and method != 'GET' \
+                and not isinstance(error, errors.NotSent):
+            raise errors.Unconfirmed(error, final.retries_left)
+        raise error
+
+
+class BackupClient(Requests, lookups.Lookups):
+    """Backups of one project, at one VBS endpoint: the resource's verbs
+    (Requests: the settings and the run; lookups.Lookups: names to IDs).
+    """
 
     def delete(self, backup_id, gate=None):
         """Ask for the backup's deletion; return the request ID.
@@ -179,39 +219,3 @@ class BackupClient(lookups.Lookups):
             paging.pages(self._in_a_run()._request, path, 'backups',
                          filters, most_pages, report),
             filters, detailed, report)
-
-    # -- plumbing -------------------------------------------------------------
-
-    def _in_a_run(self):
-        """This copy if it is bound to a run, else one bound to a run of
-        its own, for one call (each list page, each retry of it, shares
-        the same stop, breaker and token guard).
-        """
-        if self._pipeline is not None:
-            return self
-        return self.bound(pipeline=api_pipeline.Pipeline())
-
-    def _request(self, method, path, service=None, **kwargs):
-        """Send through the run's pipeline; return the answer or raise its
-        error.
-
-        service: the adapter to send through (default: the VBS endpoint's).
-        A request that changes something (not a GET) and fails after an
-        earlier attempt of it was cut off raises Unconfirmed: it may have
-        been carried out, whatever the final answer says.
-        """
-        pipeline = self._pipeline or api_pipeline.Pipeline()
-        # Not retried: finding the endpoint is a setting, not a fault.
-        place = service or self._place.adapter()
-        deadline = self._deadline
-        if deadline is None:
-            deadline = pipeline.now() + self.budget
-        final = pipeline.send(place, method, path, self.settings, deadline,
-                              **kwargs)
-        error = final.error or answers.error_of(final.answer)
-        if error is None:
-            return final.answer
-        if final.may_have_acted and method != 'GET' \
-                and not isinstance(error, errors.NotSent):
-            raise errors.Unconfirmed(error, final.retries_left)
-        raise error

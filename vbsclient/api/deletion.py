@@ -96,7 +96,7 @@ class BulkDelete:
                                   ignore_missing=ignore_missing)
         self.counts = collections.Counter()  # Result -> outcomes reported
         self._claims = dedup.Claims()
-        self._records = {}  # dry run: backup ID -> its record
+        self._one_delete = OneDelete(force, self.rules)
         self._volumes = volume_records.VolumeRecords(run, known=listed)
 
     @property
@@ -137,7 +137,7 @@ class BulkDelete:
             else:
                 yield self._reported(outcome)
         if self.dry_run:
-            held = self._chains().order(held, self._records)
+            held = self._chains().order(held, self._one_delete.records)
         else:
             self._chains().delete(held)
             if wait:
@@ -185,12 +185,12 @@ class BulkDelete:
         if not self._claims.claim(outcome.backup_id):
             return None
         if self.dry_run:
-            self._check_exists(client, outcome)
+            self._one_delete.check(client, outcome)
         elif self._volumes.depended_on(outcome.backup_id):
             outcome.hold()
         else:
-            self.delete(client, outcome,
-                        gate=self._volumes.gate(outcome.backup_id))
+            self._one_delete.send(client, outcome,
+                                  gate=self._volumes.gate(outcome.backup_id))
             if outcome.blocked_by_dependents and not outcome.held:
                 # A chain: its parents not sent yet are held back.
                 self._volumes.learn_soon(client, outcome.backup_id)
@@ -214,11 +214,31 @@ class BulkDelete:
                 return None  # named before: that outcome stands for it
         return outcome
 
-    def delete(self, client, outcome, gate=None):
+    def _chains(self):
+        """The chain phase (vbsclient.api.chainrun)."""
+        return chainrun.ChainRun(self.run_context, self._one_delete.send,
+                                 self._volumes,
+                                 ours=self._claims.__contains__,
+                                 force=self.force, exact=self.rules.listed)
+
+
+class OneDelete:
+    """One backup's DELETE (or a dry run's check that it exists), and
+    what settles it: the GET that tells what an unclear answer did.
+
+    rules: settle.Rules; records: a dry run's checked records (ID ->
+    record), for the order of its chains.
+    """
+
+    def __init__(self, force, rules):
+        self._force, self._rules = force, rules
+        self.records = {}
+
+    def send(self, client, outcome, gate=None):
         """Send one backup's delete, and settle what it did (or hold it
         back, if the gate says so).
         """
-        remove = client.force_delete if self.force else client.delete
+        remove = client.force_delete if self._force else client.delete
         request_id = error = saw = None
         try:
             request_id = remove(outcome.backup_id, gate=gate)
@@ -226,27 +246,21 @@ class BulkDelete:
             return outcome.hold()
         except errors.VbsError as exc:
             error = exc
-        if settle.look_needed(error, self.rules):
+        if settle.look_needed(error, self._rules):
             if isinstance(error, errors.Unconfirmed):
                 # The check shares the request's retries: a hung server
                 # costs what --retries and --read-timeout say, not twice.
                 client = client.configured(retries=error.retries_left)
             saw = waiter.look(client, outcome.backup_id)
-        outcome.settle(settle.deleted(request_id, error, saw, self.rules))
+        outcome.settle(settle.deleted(request_id, error, saw, self._rules))
 
-    def _check_exists(self, client, outcome):
+    def check(self, client, outcome):
+        """A dry run's check: whether the backup exists, settled."""
         saw = waiter.look(client, outcome.backup_id)
-        outcome.settle(settle.checked(saw, self.rules))
+        outcome.settle(settle.checked(saw, self._rules))
         if saw.record is not None:
             outcome.name = outcome.name or saw.record.get('name')
-            self._records[outcome.backup_id] = saw.record
-
-    def _chains(self):
-        """The chain phase (vbsclient.api.chainrun)."""
-        return chainrun.ChainRun(self.run_context, self.delete,
-                                 self._volumes,
-                                 ours=self._claims.__contains__,
-                                 force=self.force, exact=self.rules.listed)
+            self.records[outcome.backup_id] = saw.record
 
 
 def wait_until_gone(run, outcomes):
