@@ -61,7 +61,7 @@ def test_one_worker_runs_strictly_one_after_the_other():
     assert len(func.threads) == 1
 
 
-def test_the_input_is_read_lazily_at_most_two_windows_ahead():
+def test_the_input_is_read_lazily_at_most_a_window_ahead():
     read = []
 
     def items():
@@ -70,7 +70,7 @@ def test_the_input_is_read_lazily_at_most_two_windows_ahead():
             yield n
     results = concurrency.ordered_map(lambda n: n, items(), 4)
     assert next(results) == 0
-    assert len(read) <= 2 * 4 + 1  # not the whole input
+    assert len(read) <= concurrency.READ_AHEAD * 4 + 1  # not all of it
     assert list(results) == list(range(1, 1000))
 
 
@@ -133,3 +133,27 @@ def test_closed_early_it_starts_nothing_more():
     started = len(func.started)
     time.sleep(0.1)
     assert len(func.started) == started <= 2 * 2 + 1
+
+
+def test_workers_go_on_a_window_ahead_of_a_slow_head():
+    # A retried backup at the head of the results must not starve the
+    # workers: they go on with what was read ahead of it.
+    head_done, started = threading.Event(), []
+
+    def func(n):
+        started.append(n)
+        if n == 0:
+            head_done.wait(5)
+        return n
+    results = concurrency.ordered_map(func, iter(range(1000)), 4)
+    reader = threading.Thread(target=lambda: next(results))
+    reader.start()
+    deadline = time.monotonic() + 5
+    while len(started) < concurrency.READ_AHEAD * 4 \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # none beyond the window
+    assert sorted(started) == list(range(concurrency.READ_AHEAD * 4))
+    head_done.set()
+    reader.join()
+    assert list(results) == list(range(1, 1000))

@@ -33,6 +33,7 @@ from tests.unit.deleting import delete
 from tests.unit.deleting import methods
 from tests.unit.deleting import results
 from tests.unit.deleting import uuid_of
+from vbsclient.api import concurrency
 from vbsclient.api import deletion
 from vbsclient.api.outcome import Result
 
@@ -313,7 +314,7 @@ def test_input_is_streamed_not_read_all_at_once(client, cloud):
     bulk = bulk_delete(client, parallel=4)
     stream = bulk.run(arguments())
     next(stream)
-    assert len(consumed) <= 2 * 4 + 1
+    assert len(consumed) <= concurrency.READ_AHEAD * 4 + 1
     assert len(list(stream)) == 199
 
 
