@@ -13,6 +13,7 @@
 """How many requests are in flight: fixed, or adapted to the server."""
 
 import collections
+import itertools
 import random
 import threading
 import time
@@ -73,11 +74,12 @@ def test_a_server_that_handles_one_at_a_time_keeps_it_low():
     clock = Clock()
     adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
     # Each request waits for those before it, and a little more (the
-    # server thrashes): the rate falls with every request added, so the
-    # run measures 16 and 32 once (a round each, 49 answers and those
-    # left in flight), then one at a time, and stays there.
+    # server thrashes): the burst of 32 is answered one after another,
+    # so one at a time is measured next (once the 32 are answered), and
+    # kept.
     limits = drive(adaptive, clock,
                    lambda in_flight: 0.02 * in_flight ** 1.2)
+    assert limits[:32] == [32] * 32 and limits[32] == 1
     assert max(limits[70:]) <= 2
     assert collections.Counter(limits[70:]).most_common(1)[0][0] == 1
 
@@ -85,10 +87,9 @@ def test_a_server_that_handles_one_at_a_time_keeps_it_low():
 def test_noisy_answers_do_not_lure_it_up_where_one_at_a_time_is_best():
     # Cinder's eventlet API as measured: each request more in flight only
     # queues, and costs the rate a little (7 % per doubling); each answer
-    # varies by 30 % either way. The climb (16, 32, a round each, and one
-    # more at the top where the rate grew a little) ends within 130
-    # answers; then one at a time is measured, and kept: over 30 runs of
-    # 350 answers, 4 in flight or more stay rare in at least 24.
+    # varies by 30 % either way. The burst queues, one at a time is
+    # measured within 130 answers, and kept: over 30 runs of 350 answers,
+    # 4 in flight or more stay rare in at least 24.
     def limits_of(seed):
         clock = Clock()
         adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
@@ -108,13 +109,15 @@ def test_behind_latency_it_settles_on_the_fewest_that_saturate():
     adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
     # 50 ms away from a server of 20 ms a request, one at a time: up to
     # 3.5 in flight the rate grows, beyond they only queue at the server.
-    # The climb stops at 16 (32 does no better), and the probes bring
-    # it down, as fewer do as well.
+    # The burst queues; one at a time does worse; the number halves from
+    # 32 while the fewer do as well: 16, 8, 4, and 2 does worse.
     limits = drive(adaptive, clock,
                    lambda in_flight: max(0.07, in_flight / 50), answers=600)
-    settled = limits[400:]
-    assert collections.Counter(settled).most_common(1)[0][0] in (4, 8)
-    assert max(settled) <= 16  # a probe goes one number up, for a round
+    assert [n for n, _ in itertools.groupby(limits)][:6] == [
+        32, 1, 16, 8, 4, 2]
+    settled = limits[150:]
+    assert collections.Counter(settled).most_common(1)[0][0] == 4
+    assert max(settled) <= 8  # a probe goes one number up, for a round
 
 
 def test_it_stops_climbing_where_the_rate_falls():
@@ -124,11 +127,11 @@ def test_it_stops_climbing_where_the_rate_falls():
     # thrashes beyond.
     limits = drive(adaptive, clock, lambda in_flight: 0.07 * max(
         1, in_flight / 8) ** 1.5, answers=600)
-    # The climb starts at 16 and tries 32 for a round; it settles at 16
-    # (the best it measured) and a probe brings it down to 8.
-    assert limits.count(32) <= 64
-    assert max(limits[300:]) <= 16
-    assert collections.Counter(limits[300:]).most_common(1)[0][0] == 8
+    # The burst of 32 queues; one at a time does worse; halving finds 8
+    # the best (4 does worse), and the probes keep it there.
+    assert limits.count(32) <= 40
+    assert max(limits[150:]) <= 16
+    assert collections.Counter(limits[150:]).most_common(1)[0][0] == 8
 
 
 def test_the_first_request_goes_out_alone_and_does_not_count():
@@ -138,12 +141,12 @@ def test_the_first_request_goes_out_alone_and_does_not_count():
     # rest 70 ms from a server with room to spare.
     latencies = iter([0.6] + [0.07] * 199)
     limits = drive(adaptive, clock, lambda in_flight: next(latencies),
-                   answers=17)
-    # Then 16 at one time, measured, and 32 since 16 paid.
-    assert limits == [16] * 16 + [32]
-    # A burst of 16, all answered within 70 ms: 16 / 0.07 s, not dragged
+                   answers=100)
+    # Then the most at once, answered as fast as the fastest: kept.
+    assert limits == [32] * 100
+    # A burst of 32, all answered within 70 ms: 32 / 0.07 s, not dragged
     # by the first answer's 0.6 s.
-    assert adaptive.rounds.rate_at(16) > 200
+    assert adaptive.rounds.rate_at(32) > 400
 
 
 def test_a_neighbour_that_does_not_pay_is_tried_less_and_less_often():
@@ -328,3 +331,24 @@ def test_the_cap_rises_each_round_and_goes_once_it_binds_no_more():
     assert cap.max_rate == pytest.approx(7.7)
     cap.delivered(got_through=1.0)  # 8.47 > 4 x 1: it binds no more
     assert cap.max_rate is None
+
+
+def test_throttled_in_the_first_burst_caps_by_what_got_through_so_far():
+    clock = Clock()
+    adaptive = limiter.AdaptiveLimit(maximum=32, clock=clock)
+    # The first answer takes 0.3 s (a new token), then the burst of 32
+    # meets a gateway of 20 a second with a burst of 20: 20 go through
+    # within 50 ms, 12 are throttled.
+    first = adaptive.acquire()
+    clock.now = 0.3
+    adaptive.release(first, judged(202))
+    burst = [adaptive.acquire() for _ in range(32)]
+    clock.now = 0.35
+    for ticket in burst[:20]:
+        adaptive.release(ticket, judged(202))
+    adaptive.release(burst[20], judged(429, 1))
+    # 21 answers in 0.35 s: capped at 70 % of 60 a second, not of the
+    # first answer's 3.3 a second (which took a run of 200 deletes 1.5
+    # times as long as one at a time on the local cloud).
+    assert 40 <= adaptive.cap.max_rate <= 44
+    assert adaptive.limit == 16

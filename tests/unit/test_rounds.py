@@ -51,3 +51,20 @@ def test_a_numbers_rate_is_the_median_of_its_latest_rounds():
     assert rounds.fewest_for_the_best() == 8
     rounds.forget()
     assert rounds.rate_at(4) is None
+
+
+def test_a_round_is_flat_where_the_server_served_its_requests_at_once():
+    def burst(latencies):
+        rounds = Rounds()
+        tickets = [rounds.ticket(0.0) for _ in latencies]
+        for ticket, latency in sorted(zip(tickets, latencies),
+                                      key=lambda pair: pair[1]):
+            rounds.answered(latency, ticket, 0.0, len(latencies))
+        rounds.end(max(latencies))
+        return rounds.flat
+    # Behind 50 ms, 32 sent at once: all answered within 50 to 70 ms.
+    assert burst([0.05 + 0.02 * k / 31 for k in range(32)])
+    # One at a time: the k-th waits for those before it (median 16 x).
+    assert not burst([0.03 * k for k in range(1, 33)])
+    # Four at a time (gunicorn's threads): in waves of four.
+    assert not burst([0.03 * (k // 4 + 1) for k in range(32)])

@@ -29,19 +29,20 @@ round at a time (vbsclient.api.rounds):
   new connection, the server checking a token it has not seen: 0.6 s
   instead of 0.07 s, measured). It is sent alone: 4 first requests at
   once would each make the server check the token;
-- then 16 at once (a burst, rated by its answers over its time), then
-  32: doubling while doubling pays, that is while the rate grows by at
-  least 15 % (more than a round's noise); a top that grew by less gets
-  one round more (a number's first round starts with a burst, and reads
-  low). Behind latency a round takes about one answer's time, so a run
-  that its server does not hold is at 32 after two rounds: the climb by
-  doubling from one at a time took six, and cost 200 deletes behind
-  50 ms twice the time of --parallel 32;
-- where it settles below the top, one request at a time is measured
-  too: a server that works one request at a time gives the same rate,
-  or less, whatever is in flight, and the run goes back to one. More in
-  flight cost such a server little rate for a round or two (its answers
-  only wait longer);
+- then the most at once (32, a burst, rated by its answers over its
+  time). A server that serves them all at once answers each about as
+  fast as the fastest (rounds.FLAT): the run stays there. Behind
+  latency a round takes about one answer's time, and each round spent
+  below the top costs a fast server's run that round: 200 deletes behind
+  50 ms took 1.4 times --parallel 32 with a climb through 16 (on an idle
+  machine; the floor with the first request alone is 1.16);
+- a burst that queued at the server (its answers came one after another)
+  is followed by one at a time: a server that works one request at a
+  time gives the same rate, or less, whatever is in flight, and the run
+  goes back to one. More in flight cost such a server little rate for a
+  round or two (its answers only wait longer). If one at a time does
+  not do as well, the number halves from the top while the fewer do as
+  well (within 15 %, more than a round's noise);
 - then it settles on the fewest in flight that no more in flight beat by
   15 %. A number's rate is the median of its latest five rounds. After
   eight rounds it tries the next number up or down, in turn, and moves
@@ -78,16 +79,12 @@ import logging
 import threading
 import time
 
-from vbsclient.api.rounds import GAIN
 from vbsclient.api.rounds import Rounds
 from vbsclient.api.verdict import Verdict
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX = 32
-# Where the climb starts, after the first answer; each step doubles.
-INITIAL = 16
-CLIMB = 2
 MIN_ROUND = 4     # answers per round, at the least
 PROBE_EVERY = 8   # rounds between tries of a neighbouring number, at first
 PROBE_EVERY_MOST = 64  # each try that does not pay doubles the wait
@@ -210,8 +207,6 @@ class AdaptiveLimit(_Gate):
         self.rounds = Rounds()
         self.cap = RateCap()
         self._phase = self._cold
-        self._climbed_from = None  # the number below, in the climb
-        self._looked_again = False  # a second round at the climb's top
         self._settled = None     # the number a probe returns to
         self._rounds_settled = 0  # since the last probe
         self._probe_every = PROBE_EVERY
@@ -255,7 +250,7 @@ class AdaptiveLimit(_Gate):
 
     def _throttled(self, now, number, retry_after):
         if self.cap.throttled(now, number, retry_after, self.rounds.sent,
-                              self.rounds.got_through):
+                              self.rounds.getting_through(now)):
             # Rates measured before say nothing of a capped run.
             self.rounds.forget()
             self._change(max(1, self.limit // 2), 'the server is throttling')
@@ -274,40 +269,36 @@ class AdaptiveLimit(_Gate):
         return max(self.limit, MIN_ROUND)
 
     def _cold(self, rate):
-        self._phase = self._climbing
-        self._change(min(INITIAL, self.maximum), 'starting', rate)
+        self._phase = self._burst
+        self._change(self.maximum, 'starting', rate)
 
-    def _climbing(self, rate):
-        """Double while doubling pays; then settle."""
-        below = self._climbed_from
-        if below is None:  # the burst after the first answer
-            rate = self.rounds.burst_rate or rate
-        self.rounds.remember(self.limit, rate)
-        if self.limit < self.maximum and (
-                below is None or self.rounds.rate_at(self.limit)
-                >= GAIN * self.rounds.rate_at(below)):
-            self._climbed_from, self._looked_again = self.limit, False
-            self._change(min(self.maximum, self.limit * CLIMB), 'starting',
-                         rate)
-            return
-        if not self._looked_again and below is not None \
-                and rate > self.rounds.rate_at(below):
-            # It grew, by less than GAIN. A number's first round starts
-            # with a burst, and reads low where the burst's answers waited
-            # for it to go out: one round more before the climb ends here.
-            self._looked_again = True
-            return
-        fewest = self.rounds.fewest_for_the_best()
-        if fewest < self.maximum and self.rounds.rate_at(1) is None:
-            # Below the top, fewer may do as well: one at a time, once.
+    def _burst(self, rate):
+        """The most at once: kept where the server served them all at
+        once; else one at a time is measured.
+        """
+        self.rounds.remember(self.limit, self.rounds.burst_rate or rate)
+        if self.rounds.flat or self.limit == 1:
+            self._settle(self.limit, 'settled', rate)
+        else:
             self._phase = self._one_at_a_time
             self._change(1, 'measuring one at a time', rate)
-        else:
-            self._settle(fewest, 'settled', rate)
 
     def _one_at_a_time(self, rate):
         self.rounds.remember(self.limit, rate)
-        self._settle(self.rounds.fewest_for_the_best(), 'settled', rate)
+        if self.rounds.fewest_for_the_best() == 1 or self.maximum < 4:
+            self._settle(self.rounds.fewest_for_the_best(), 'settled', rate)
+        else:
+            self._phase = self._halving
+            self._change(self.maximum // 2, 'halving', rate)
+
+    def _halving(self, rate):
+        """Halve while the fewer do as well as the best."""
+        self.rounds.remember(self.limit, rate)
+        fewest = self.rounds.fewest_for_the_best()
+        if fewest == self.limit and self.limit // 2 > 1:
+            self._change(self.limit // 2, 'halving', rate)
+        else:
+            self._settle(fewest, 'settled', rate)
 
     def _steady(self, rate):
         self.rounds.remember(self.limit, rate)
