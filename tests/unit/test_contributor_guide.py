@@ -15,6 +15,7 @@ that exist: every module it names, and every class, function or method
 in them. A rename that forgets the table fails here.
 """
 
+import functools
 import importlib
 import pathlib
 import re
@@ -45,6 +46,7 @@ def _modules(row):
         if name.split('.')[0] in package]
 
 
+@functools.lru_cache(maxsize=None)
 def _package_modules():
     root = pathlib.Path(__file__).parents[2] / 'vbsclient'
     return {path.stem: importlib.import_module(

@@ -285,8 +285,9 @@ class AdaptiveLimit(_Gate):
 
     def _one_at_a_time(self, rate):
         self.rounds.remember(self.limit, rate)
-        if self.rounds.fewest_for_the_best() == 1 or self.maximum < 4:
-            self._settle(self.rounds.fewest_for_the_best(), 'settled', rate)
+        fewest = self.rounds.fewest_for_the_best()
+        if fewest == 1 or self.maximum < 4:
+            self._settle(fewest, 'settled', rate)
         else:
             self._phase = self._halving
             self._change(self.maximum // 2, 'halving', rate)

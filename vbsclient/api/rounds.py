@@ -85,8 +85,6 @@ class Rounds:
         latency = max(now - started, 1e-6)
         self._round_answers += 1
         self._answers += 1
-        if self.got_through is None:
-            self.got_through = 1 / latency
         if number > self._round_from:
             self._samples.append(in_flight / latency)
             self._latencies.append(latency)
